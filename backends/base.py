@@ -1,0 +1,68 @@
+"""The one small interface every backend implements, and the capability check run before it."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+from nmcompile.diagnostics import Diagnostic
+from nmcompile.ir import LIF, Network, QuantizedNetwork
+from nmcompile.result import Result
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can run; anything else is refused before the run starts."""
+
+    models: frozenset[str]
+    fixed_point: bool = False          # runs a QuantizedNetwork instead of a float Network
+    refractory: bool = True            # LIF refractory > 0
+    max_delay: int | None = None       # steps (IR delay), None = unbounded
+    probe_vars: frozenset[str] = frozenset({"u", "v"})
+
+
+class Backend(ABC):
+    """A simulator behind nmcompile. Heavy imports (brian2, lava) happen inside `run` only."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    @classmethod
+    def missing_dependency(cls) -> str | None:
+        """Why the backend cannot run on this machine (a package not installed), or None."""
+        return None
+
+    def check(self, net: Network) -> list[Diagnostic]:
+        """Everything this backend lacks for `net`, each diagnostic naming the object."""
+        caps, out = self.capabilities, []
+        for pop in net.populations.values():
+            if pop.model.kind not in caps.models:
+                out.append(Diagnostic("error", "NM401",
+                                      f"population {pop.name}: model {pop.model.kind!r} is not "
+                                      f"supported by backend {self.name}", pop.location))
+            elif isinstance(pop.model, LIF) and pop.model.refractory and not caps.refractory:
+                out.append(Diagnostic("error", "NM402",
+                                      f"population {pop.name}: refractory {pop.model.refractory} "
+                                      f"> 0 is not supported by backend {self.name}", pop.location))
+        if caps.max_delay is not None:
+            for proj in net.projections:
+                r = proj.delay_range()
+                if r and r[1] > caps.max_delay:
+                    out.append(Diagnostic("error", "NM403",
+                                          f"projection {proj.name}: delay {r[1]} > {caps.max_delay}"
+                                          f", the longest backend {self.name} supports",
+                                          proj.location))
+        for probe in net.probes:
+            if probe.var not in caps.probe_vars:
+                out.append(Diagnostic("error", "NM404", f"probe {probe.population}.{probe.var}: "
+                                      f"backend {self.name} cannot record {probe.var!r}",
+                                      probe.location))
+        return out
+
+    @abstractmethod
+    def run(self, model: Network | QuantizedNetwork, steps: int, *, options: dict) -> Result:
+        """Simulate `steps` steps; `model` is a QuantizedNetwork iff capabilities.fixed_point.
+
+        Returns spikes of every non-source population and every probed trace; the driver
+        adds the common metadata.
+        """

@@ -1,0 +1,167 @@
+"""The network data model: populations, projections (COO synapses), probes."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from .models import LIF, NeuronModel
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where an object came from, for diagnostics: file, line and path inside the document."""
+
+    file: str | None = None
+    line: int | None = None
+    path: str | None = None
+
+    def __str__(self) -> str:
+        head = f"{self.file}:{self.line}" if self.line is not None else (self.file or "<network>")
+        return f"{head}: {self.path}" if self.path else head
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Population:
+    """`size` neurons of one model; `shape` (product == size) lays them out for grid connectivity."""
+
+    name: str
+    size: int
+    model: NeuronModel
+    shape: tuple[int, ...] | None = None
+    location: Location = field(default_factory=Location, compare=False)
+
+    @property
+    def is_source(self) -> bool:
+        return self.model.is_source
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Population) and self.name == other.name
+                and self.size == other.size and self.shape == other.shape
+                and self.model == other.model)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Projection:
+    """Synapses pre -> post in COO form, sorted by (pre, post), no duplicate pairs.
+
+    Synapse k adds weight[k] to the input of post neuron post_idx[k], delay[k] ≥ 1 steps
+    after pre neuron pre_idx[k] spiked.
+    """
+
+    name: str
+    pre: str
+    post: str
+    pre_idx: np.ndarray   # int32
+    post_idx: np.ndarray  # int32
+    weight: np.ndarray    # float64
+    delay: np.ndarray     # int32, ≥ 1
+    location: Location = field(default_factory=Location, compare=False)
+
+    @property
+    def n_synapses(self) -> int:
+        return int(self.pre_idx.size)
+
+    def weight_matrix(self, n_pre: int, n_post: int) -> sp.csr_matrix:
+        """Weights as a (post × pre) CSR matrix, the orientation Lava and a_in = W·s use."""
+        return sp.csr_matrix((self.weight, (self.post_idx, self.pre_idx)), shape=(n_post, n_pre))
+
+    def delay_range(self) -> tuple[int, int] | None:
+        return (int(self.delay.min()), int(self.delay.max())) if self.delay.size else None
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Projection)
+                and (self.name, self.pre, self.post) == (other.name, other.pre, other.post)
+                and all(np.array_equal(getattr(self, a), getattr(other, a))
+                        for a in ("pre_idx", "post_idx", "weight", "delay")))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Probe:
+    """Record state variable `var` (u or v) of every neuron of a LIF population, each step."""
+
+    population: str
+    var: str
+    location: Location = field(default_factory=Location, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Network:
+    """A whole model. Populations keep their order; spikes of every LIF population are recorded."""
+
+    name: str
+    populations: dict[str, Population]
+    projections: tuple[Projection, ...] = ()
+    probes: tuple[Probe, ...] = ()
+    dt: float = 1.0
+    steps: int = 100
+    seed: int = 0
+    location: Location = field(default_factory=Location, compare=False)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Network)
+                and (self.name, self.dt, self.steps, self.seed)
+                == (other.name, other.dt, other.steps, other.seed)
+                and list(self.populations.items()) == list(other.populations.items())
+                and self.projections == other.projections and self.probes == other.probes)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- views -------------------------------------------------------------------------
+    def graph(self) -> nx.DiGraph:
+        """Populations as nodes, projections as edges (several projections share an edge)."""
+        g = nx.DiGraph()
+        for pop in self.populations.values():
+            g.add_node(pop.name, size=pop.size, model=pop.model.kind)
+        for proj in self.projections:
+            if g.has_edge(proj.pre, proj.post):
+                g.edges[proj.pre, proj.post]["projections"].append(proj.name)
+                g.edges[proj.pre, proj.post]["synapses"] += proj.n_synapses
+            else:
+                g.add_edge(proj.pre, proj.post, projections=[proj.name], synapses=proj.n_synapses)
+        return g
+
+    def has_cycles(self) -> bool:
+        return not nx.is_directed_acyclic_graph(self.graph())
+
+    def lif_populations(self) -> Iterator[Population]:
+        return (p for p in self.populations.values() if isinstance(p.model, LIF))
+
+    def incoming(self, post: str) -> list[Projection]:
+        return [p for p in self.projections if p.post == post]
+
+    @property
+    def n_neurons(self) -> int:
+        return sum(p.size for p in self.populations.values())
+
+    @property
+    def n_synapses(self) -> int:
+        return sum(p.n_synapses for p in self.projections)
+
+    def delay_range(self) -> tuple[int, int] | None:
+        ranges = [r for r in (p.delay_range() for p in self.projections) if r]
+        return (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
+
+    def max_delay(self) -> int:
+        r = self.delay_range()
+        return r[1] if r else 1
+
+    def with_steps(self, steps: int) -> "Network":
+        from dataclasses import replace
+        return replace(self, steps=steps)
+
+
+def stable_rng(seed: int, *key: int | str) -> np.random.Generator:
+    """A generator that depends only on the seed and the key (names hashed stably, not by hash())."""
+    import zlib
+    words = [int(seed)] + [k if isinstance(k, int) else zlib.crc32(k.encode()) for k in key]
+    return np.random.default_rng(np.random.SeedSequence(words))
+

@@ -1,0 +1,7 @@
+"""nmcompile: one spiking network description, several backends, proven to agree."""
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("nmcompile")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"

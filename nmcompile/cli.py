@@ -1,0 +1,112 @@
+"""`nmc`: the command line (DESIGN §6). Exit codes: 0 ok, 1 run/parity failure, 2 bad input."""
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+
+from nmcompile import __version__
+from nmcompile.diagnostics import InputError, RunError
+
+
+def _cmd_validate(args) -> int:
+    from nmcompile.modelfile import load_model
+    from nmcompile.summary import one_line_summary
+    net = load_model(args.model)
+    print(f"{args.model}: ok: {one_line_summary(net)}")
+    return 0
+
+
+def _cmd_info(args) -> int:
+    from nmcompile.modelfile import load_model
+    from nmcompile.summary import info_table
+    print(info_table(load_model(args.model)))
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from nmcompile import driver
+    from nmcompile.modelfile import load_model
+    net = load_model(args.model)
+    options = {"progress": not args.quiet}
+    if args.code_target:
+        options["code_target"] = args.code_target
+    if args.strict:
+        options["strict"] = True
+    result = driver.run(net, args.backend, steps=args.steps, target=args.target, options=options)
+    if args.output:
+        result.save(args.output)
+    if args.plot:
+        from nmcompile.plot import raster_plot
+        raster_plot(result, net, args.plot)
+    total = sum(len(t) for t, _ in result.spikes.values())
+    print(f"{net.name}: {result.meta['steps']} steps on {result.meta['backend']}: {total} spikes"
+          + (f" -> {args.output}" if args.output else ""))
+    for warning in result.meta.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer ≥ 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer ≥ 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nmc", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"nmcompile {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a model; print a summary")
+    p.add_argument("model")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("info", help="populations, neurons, synapses, delays, cycles")
+    p.add_argument("model")
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("run", help="simulate on one backend; write spikes (.npz)")
+    p.add_argument("model")
+    p.add_argument("--backend", "-b", required=True, help="brian2 | lava | lava-fixed | emulator")
+    p.add_argument("--target", "-t", help="chip target for fixed-point backends (name or YAML file)")
+    p.add_argument("--steps", type=_positive_int, help="run length (default: the model's steps)")
+    p.add_argument("-o", "--output", help="write the result here (.npz)")
+    p.add_argument("--plot", help="write a spike raster plot here (.png, .pdf, .svg)")
+    p.add_argument("--code-target", choices=["numpy", "cython", "cpp_standalone"],
+                   help="brian2 only: code generation target (default: numpy)")
+    p.add_argument("--strict", action="store_true",
+                   help="emulator only: a wrap of u or saturation of v is an error")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        if args.debug:
+            traceback.print_exc()
+        for diag in exc.diagnostics:
+            print(str(diag), file=sys.stderr)
+        return 2
+    except RunError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"nmc: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("nmc: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

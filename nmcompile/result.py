@@ -1,0 +1,71 @@
+"""One result format for every backend (DESIGN §1), saved as .npz and loadable back."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(kw_only=True)
+class Result:
+    """Spikes per population as (step, neuron) arrays sorted by step then neuron,
+    probed traces as (steps × neurons) arrays keyed (population, var), and metadata."""
+
+    spikes: dict[str, tuple[np.ndarray, np.ndarray]]
+    traces: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+    @staticmethod
+    def from_raster(raster: dict[str, np.ndarray], traces=None, meta=None) -> "Result":
+        """Build from boolean (steps × neurons) rasters; np.nonzero gives step-then-neuron order."""
+        spikes = {}
+        for pop, r in raster.items():
+            t, n = np.nonzero(r)
+            spikes[pop] = (t.astype(np.int64), n.astype(np.int64))
+        return Result(spikes=spikes, traces=dict(traces or {}), meta=dict(meta or {}))
+
+    def raster(self, pop: str, steps: int, size: int) -> np.ndarray:
+        r = np.zeros((steps, size), dtype=bool)
+        t, n = self.spikes[pop]
+        r[t, n] = True
+        return r
+
+    def spike_counts(self, pop: str, size: int) -> np.ndarray:
+        return np.bincount(self.spikes[pop][1], minlength=size)
+
+    def save(self, path: str) -> None:
+        """Write atomically: a temporary file in the same folder, renamed when complete."""
+        arrays = {"meta": np.array(json.dumps(self.meta, sort_keys=True))}
+        for pop, (t, n) in self.spikes.items():
+            arrays[f"{pop}.spike_steps"] = t
+            arrays[f"{pop}.spike_neurons"] = n
+        for (pop, var), trace in self.traces.items():
+            arrays[f"{pop}.{var}"] = trace
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(suffix=".npz", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez_compressed(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @staticmethod
+    def load(path: str) -> "Result":
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            spikes, traces = {}, {}
+            for key in z.files:
+                if key == "meta":
+                    continue
+                pop, var = key.rsplit(".", 1)
+                if var == "spike_steps":
+                    spikes[pop] = (z[key], z[f"{pop}.spike_neurons"])
+                elif var != "spike_neurons":
+                    traces[(pop, var)] = z[key]
+        return Result(spikes=spikes, traces=traces, meta=meta)
