@@ -1,0 +1,141 @@
+"""Connectors: (pre, post) index pairs sorted by (pre, post), drawn once from a projection's own RNG.
+
+Each connector is a small function of the pre/post populations; the memory estimate runs first
+so a network that cannot fit is refused before anything big is allocated.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from nmcompile.ir import Population
+
+BYTES_PER_SYNAPSE = 64  # final arrays (4+4+8+4) plus the transient copies of building them
+
+
+def expected_synapses(kind: str, arg, n_pre: int, n_post: int, self_ok: bool, same: bool) -> float:
+    """Synapse count a connector will produce (its mean for random ones), before drawing it."""
+    pairs = n_pre * n_post - (0 if self_ok or not same else min(n_pre, n_post))
+    if kind == "all_to_all":
+        return pairs
+    if kind == "one_to_one":
+        return min(n_pre, n_post)
+    if kind == "fixed_probability":
+        return pairs * arg
+    if kind == "fixed_indegree":
+        return n_post * arg
+    return 0.0  # grid, list and file: bounded by their own input size
+
+
+def available_memory() -> int:
+    """Bytes the OS can still give us (MemAvailable), or physical memory where /proc is absent."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import os
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def all_to_all(n_pre: int, n_post: int, self_ok: bool) -> tuple[np.ndarray, np.ndarray]:
+    pre = np.repeat(np.arange(n_pre, dtype=np.int32), n_post)
+    post = np.tile(np.arange(n_post, dtype=np.int32), n_pre)
+    return _drop_self(pre, post, self_ok)
+
+
+def one_to_one(n_pre: int, n_post: int, self_ok: bool) -> tuple[np.ndarray, np.ndarray]:
+    idx = np.arange(n_pre, dtype=np.int32)
+    return _drop_self(idx, idx.copy(), self_ok)
+
+
+def fixed_probability(n_pre: int, n_post: int, p: float, self_ok: bool,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair independently with probability p, by geometric gaps over the flat pair index:
+    O(synapses) work and memory instead of O(n_pre·n_post)."""
+    total = n_pre * n_post
+    if p <= 0 or total == 0:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    if p >= 1:
+        return all_to_all(n_pre, n_post, self_ok)
+    chunks, position = [], -1
+    chunk = int(min(max(total * p * 1.05 + 1000, 1000), 20_000_000))
+    while position < total:
+        gaps = rng.geometric(p, size=chunk)
+        flat = position + np.cumsum(gaps, dtype=np.int64)
+        position = int(flat[-1])
+        chunks.append(flat[flat < total])
+    flat = np.concatenate(chunks)
+    pre, post = np.divmod(flat, n_post)
+    return _drop_self(pre.astype(np.int32), post.astype(np.int32), self_ok)
+
+
+def fixed_indegree(n_pre: int, n_post: int, k: int, self_ok: bool,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each post neuron gets k distinct pre neurons (never itself unless self_ok)."""
+    pres, posts = [], []
+    for j in range(n_post):
+        if self_ok or j >= n_pre:
+            chosen = rng.choice(n_pre, size=k, replace=False)
+        else:
+            chosen = rng.choice(n_pre - 1, size=k, replace=False)
+            chosen = chosen + (chosen >= j)
+        pres.append(np.sort(chosen))
+        posts.append(np.full(k, j))
+    if not pres:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    return sort_pairs(np.concatenate(pres).astype(np.int32), np.concatenate(posts).astype(np.int32))
+
+
+def grid(shape: tuple[int, ...], radius: int, diagonal: bool, wrap: bool,
+         self_ok: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Cells within `radius` steps: Chebyshev distance with diagonals, Manhattan distance without."""
+    coords = np.indices(shape).reshape(len(shape), -1).T  # flat index -> coordinates (C order)
+    pres, posts = [], []
+    for offset in itertools.product(range(-radius, radius + 1), repeat=len(shape)):
+        dist = max(map(abs, offset)) if diagonal else sum(map(abs, offset))
+        if dist > radius or (dist == 0 and not self_ok):
+            continue
+        target = coords + np.array(offset)
+        if wrap:
+            target %= np.array(shape)
+            keep = np.ones(len(coords), bool)
+        else:
+            keep = np.all((target >= 0) & (target < np.array(shape)), axis=1)
+        pres.append(np.nonzero(keep)[0])
+        posts.append(np.ravel_multi_index(target[keep].T, shape))
+    pre = np.concatenate(pres).astype(np.int32)
+    post = np.concatenate(posts).astype(np.int32)
+    pre, post = sort_pairs(pre, post)
+    if wrap and len(pre):  # small wrapped grids reach the same cell by two offsets
+        keep = np.ones(len(pre), bool)
+        keep[1:] = (pre[1:] != pre[:-1]) | (post[1:] != post[:-1])
+        pre, post = pre[keep], post[keep]
+    return pre, post
+
+
+def sort_pairs(pre: np.ndarray, post: np.ndarray, *others: np.ndarray):
+    """Sort synapses by (pre, post), carrying any per-synapse arrays along."""
+    order = np.lexsort((post, pre))
+    return (pre[order], post[order]) + tuple(o[order] for o in others)
+
+
+def duplicate_pair(pre: np.ndarray, post: np.ndarray) -> int | None:
+    """Index (in sorted order) of the first repeated (pre, post) pair, or None."""
+    same = (pre[1:] == pre[:-1]) & (post[1:] == post[:-1])
+    hits = np.nonzero(same)[0]
+    return int(hits[0]) + 1 if hits.size else None
+
+
+def _drop_self(pre, post, self_ok):
+    if self_ok:
+        return pre, post
+    keep = pre != post
+    return pre[keep], post[keep]
+
+
+def grid_shape(pop: Population) -> tuple[int, ...]:
+    return tuple(pop.shape) if pop.shape else (pop.size,)

@@ -1,0 +1,209 @@
+"""Model file format v1 (DESIGN §4): YAML or JSON -> IR Network, with located errors.
+
+Everything random is drawn here, once, from streams keyed by the seed and the object's name,
+so the same file and seed give the same network on any machine.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+
+import numpy as np
+
+from nmcompile.diagnostics import InputError, error
+from nmcompile.ir import LIF, Location, Network, Poisson, Population, Probe, SpikeArray
+from nmcompile.projections import build_projections
+from nmcompile.yamlmarks import Source, parse
+
+FORMAT = "nmcompile/v1"
+NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+TOP_KEYS = ["format", "name", "dt", "steps", "seed", "populations", "projections", "probes"]
+POP_KEYS = {
+    "lif": ["model", "size", "shape", "tau_syn", "tau_mem", "v_th", "bias", "refractory"],
+    "poisson": ["model", "size", "shape", "rate"],
+    "spike_array": ["model", "size", "shape", "spikes"],
+}
+PROBE_VARS = ("u", "v")
+
+
+def load_model(path: str) -> Network:
+    """Read a model file; every problem is an InputError naming file, line and field."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        raise error(f"no such model file: {path}", Location(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read model file: {exc}", Location(path)) from None
+    doc, source = parse(text, path)
+    return load_document(doc, source, base_dir=os.path.dirname(os.path.abspath(path)))
+
+
+def load_document(doc: object, source: Source | None = None, base_dir: str = ".") -> Network:
+    """Build a Network from an already parsed document (the builder API comes through here too)."""
+    src = source or Source("<document>")
+    if not isinstance(doc, dict):
+        raise src.fail((), f"a model must be a mapping with keys {', '.join(TOP_KEYS)}")
+    src.check_keys(doc, (), TOP_KEYS, required=["format", "name", "populations"])
+    if doc["format"] != FORMAT:
+        raise src.fail(("format",), f"must be {FORMAT!r}, got {doc['format']!r}")
+    name = doc["name"]
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise src.fail(("name",), f"must use letters, digits, - and _ only, got {name!r}")
+    dt = positive_number(doc.get("dt", 1.0), ("dt",), src)
+    steps = integer(doc.get("steps", 100), ("steps",), src, minimum=1)
+    seed = integer(doc.get("seed", 0), ("seed",), src, minimum=0)
+    pops = populations(doc["populations"], src)
+    projs = build_projections(doc.get("projections", []), pops, seed, src, base_dir)
+    probes = load_probes(doc.get("probes", []), pops, src)
+    return Network(name=name, populations=pops, projections=projs, probes=probes, dt=dt,
+                   steps=steps, seed=seed, location=src.location(()))
+
+
+# -- scalar checks -------------------------------------------------------------------------
+def is_number(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def number(x: object, path, src: Source, *, finite: bool = True) -> float:
+    if not is_number(x) or (finite and not math.isfinite(x)):
+        raise src.fail(path, f"must be a {'finite ' if finite else ''}number, got {x!r}")
+    return float(x)
+
+
+def positive_number(x: object, path, src: Source, *, allow_inf: bool = False) -> float:
+    if isinstance(x, str) and allow_inf and x.strip().lower() in ("inf", ".inf"):
+        return math.inf
+    value = number(x, path, src, finite=not allow_inf)
+    if not value > 0:
+        raise src.fail(path, f"must be a number > 0{' (or .inf)' if allow_inf else ''}, got {x!r}")
+    return value
+
+
+def integer(x: object, path, src: Source, *, minimum: int | None = None,
+            maximum: int | None = None) -> int:
+    if isinstance(x, float) and x.is_integer():
+        x = int(x)
+    if not isinstance(x, int) or isinstance(x, bool):
+        bound = f" ≥ {minimum}" if minimum is not None else ""
+        raise src.fail(path, f"must be an integer{bound}, got {x!r}")
+    if minimum is not None and x < minimum:
+        raise src.fail(path, f"must be an integer ≥ {minimum}, got {x}")
+    if maximum is not None and x > maximum:
+        raise src.fail(path, f"must be an integer ≤ {maximum}, got {x}")
+    return x
+
+
+# -- populations ---------------------------------------------------------------------------
+def populations(spec: object, src: Source) -> dict[str, Population]:
+    if not isinstance(spec, dict) or not spec:
+        raise src.fail(("populations",), "must be a non-empty mapping of name -> population")
+    out = {}
+    for name, pop in spec.items():
+        path = ("populations", name)
+        if not NAME_RE.match(name):
+            raise src.fail(path, f"population name must use letters, digits, - and _, got {name!r}")
+        out[name] = population(name, pop, path, src)
+    return out
+
+
+def population(name: str, spec: object, path, src: Source) -> Population:
+    if not isinstance(spec, dict):
+        raise src.fail(path, "must be a mapping with 'model' and 'size'")
+    model = spec.get("model")
+    if model not in POP_KEYS:
+        raise src.fail(path + ("model",),
+                       f"must be one of {', '.join(POP_KEYS)}, got {model!r}"
+                       if "model" in spec else "missing required key 'model'")
+    src.check_keys(spec, path, POP_KEYS[model], required=["size"])
+    size = integer(spec["size"], path + ("size",), src, minimum=1)
+    shape = None
+    if "shape" in spec:
+        raw = spec["shape"]
+        if not isinstance(raw, list) or not raw:
+            raise src.fail(path + ("shape",), f"must be a list of integers ≥ 1, got {raw!r}")
+        shape = tuple(integer(d, path + ("shape", i), src, minimum=1) for i, d in enumerate(raw))
+        if math.prod(shape) != size:
+            raise src.fail(path + ("shape",),
+                           f"product {math.prod(shape)} of shape {list(shape)} must equal size {size}")
+    if model == "lif":
+        src.check_keys(spec, path, POP_KEYS[model], required=["tau_syn", "tau_mem", "v_th"])
+        neuron = LIF(tau_syn=positive_number(spec["tau_syn"], path + ("tau_syn",), src, allow_inf=True),
+                     tau_mem=positive_number(spec["tau_mem"], path + ("tau_mem",), src, allow_inf=True),
+                     v_th=positive_number(spec["v_th"], path + ("v_th",), src),
+                     bias=number(spec.get("bias", 0.0), path + ("bias",), src),
+                     refractory=integer(spec.get("refractory", 0), path + ("refractory",), src,
+                                        minimum=0))
+    elif model == "poisson":
+        src.check_keys(spec, path, POP_KEYS[model], required=["rate"])
+        neuron = Poisson(rate=rates(spec["rate"], size, path + ("rate",), src))
+    else:
+        src.check_keys(spec, path, POP_KEYS[model], required=["spikes"])
+        neuron = spike_array(spec["spikes"], size, path + ("spikes",), src)
+    return Population(name=name, size=size, model=neuron, shape=shape, location=src.location(path))
+
+
+def rates(raw: object, size: int, path, src: Source) -> np.ndarray:
+    values = raw if isinstance(raw, list) else [raw]
+    if isinstance(raw, list) and len(raw) != size:
+        raise src.fail(path, f"needs one rate per neuron ({size}), got {len(raw)}")
+    out = []
+    for i, r in enumerate(values):
+        where = path + (i,) if isinstance(raw, list) else path
+        value = number(r, where, src)
+        if value < 0:
+            raise src.fail(where, f"must be a rate in Hz ≥ 0, got {r!r}")
+        out.append(value)
+    return np.full(size, out[0]) if not isinstance(raw, list) else np.array(out, dtype=float)
+
+
+def spike_array(raw: object, size: int, path, src: Source) -> SpikeArray:
+    if not isinstance(raw, list):
+        raise src.fail(path, f"must be a list of [neuron, step] pairs, got {raw!r}")
+    pairs = set()
+    for i, pair in enumerate(raw):
+        if not (isinstance(pair, list) and len(pair) == 2):
+            raise src.fail(path + (i,), f"must be a [neuron, step] pair, got {pair!r}")
+        neuron = integer(pair[0], path + (i, 0), src, minimum=0, maximum=size - 1)
+        step = integer(pair[1], path + (i, 1), src, minimum=0)
+        pairs.add((step, neuron))
+    ordered = sorted(pairs)
+    steps = np.array([s for s, _ in ordered], dtype=np.int64)
+    neurons = np.array([n for _, n in ordered], dtype=np.int64)
+    return SpikeArray(neurons=neurons, steps=steps)
+
+
+# -- probes --------------------------------------------------------------------------------
+def load_probes(raw: object, pops: dict[str, Population], src: Source) -> tuple[Probe, ...]:
+    if not isinstance(raw, list):
+        raise src.fail(("probes",), f"must be a list of {{population, var}}, got {raw!r}")
+    out, seen = [], set()
+    for i, spec in enumerate(raw):
+        path = ("probes", i)
+        if not isinstance(spec, dict):
+            raise src.fail(path, f"must be a mapping {{population: NAME, var: v|u}}, got {spec!r}")
+        src.check_keys(spec, path, ["population", "var"], required=["population", "var"])
+        pop, var = spec["population"], spec["var"]
+        if pop not in pops:
+            raise src.fail(path + ("population",), unknown_name("population", pop, pops))
+        if not isinstance(pops[pop].model, LIF):
+            raise src.fail(path + ("population",),
+                           f"{pop} is a spike source; only lif populations have u and v")
+        if var not in PROBE_VARS:
+            raise src.fail(path + ("var",), f"must be one of u, v, got {var!r}")
+        if (pop, var) in seen:
+            raise src.fail(path, f"duplicate probe of {pop}.{var}")
+        seen.add((pop, var))
+        out.append(Probe(population=pop, var=var, location=src.location(path)))
+    return tuple(out)
+
+
+def unknown_name(kind: str, name: object, known) -> str:
+    import difflib
+    close = difflib.get_close_matches(str(name), list(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
+    return f"no {kind} named {name!r}{hint}"
+
+
+__all__ = ["FORMAT", "load_model", "load_document", "InputError"]

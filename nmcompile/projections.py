@@ -1,0 +1,213 @@
+"""The `projections:` list of a model file -> IR Projections (connectivity, weights, delays)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from nmcompile import connectivity as conn
+from nmcompile.ir import LIF, Population, Projection, stable_rng
+from nmcompile.yamlmarks import Source
+
+PROJ_KEYS = ["name", "pre", "post", "connect", "weight", "delay", "allow_self"]
+CONNECTORS = ["all_to_all", "one_to_one", "fixed_probability", "fixed_indegree", "grid", "list",
+              "file"]
+
+
+@dataclass
+class Spec:
+    """One projection's parsed, checked spec: nothing drawn yet."""
+
+    index: int
+    name: str
+    pre: Population
+    post: Population
+    kind: str
+    arg: object
+    self_ok: bool
+
+    @property
+    def path(self) -> tuple:
+        return ("projections", self.index)
+
+
+def build_projections(raw: object, pops: dict[str, Population], seed: int, src: Source,
+                      base_dir: str) -> tuple[Projection, ...]:
+    if not isinstance(raw, list):
+        raise src.fail(("projections",), f"must be a list of projections, got {raw!r}")
+    specs, names = [], set()
+    for i, item in enumerate(raw):
+        spec = parse_spec(i, item, pops, names, src, base_dir)
+        names.add(spec.name)
+        specs.append(spec)
+    check_memory(specs, src)
+    return tuple(draw(spec, raw[spec.index], seed, src) for spec in specs)
+
+
+def parse_spec(i: int, item: object, pops, names: set, src: Source, base_dir: str) -> Spec:
+    from nmcompile.modelfile import NAME_RE, unknown_name
+    path = ("projections", i)
+    if not isinstance(item, dict):
+        raise src.fail(path, f"must be a mapping with pre, post, connect, weight, got {item!r}")
+    src.check_keys(item, path, PROJ_KEYS, required=["pre", "post", "connect"])
+    for end in ("pre", "post"):
+        if item[end] not in pops:
+            raise src.fail(path + (end,), unknown_name("population", item[end], pops))
+    pre, post = pops[item["pre"]], pops[item["post"]]
+    if not isinstance(post.model, LIF):
+        raise src.fail(path + ("post",), f"{post.name} is a spike source; it cannot receive input")
+    name = item.get("name", f"{pre.name}_to_{post.name}")
+    if "name" not in item and name in names:
+        name = f"{name}_{i}"
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise src.fail(path + ("name",), f"must use letters, digits, - and _ only, got {name!r}")
+    if name in names:
+        raise src.fail(path + ("name",), f"duplicate projection name {name!r}")
+    self_ok = True
+    if "allow_self" in item:
+        if pre.name != post.name:
+            raise src.fail(path + ("allow_self",), "only allowed when pre == post")
+        if not isinstance(item["allow_self"], bool):
+            raise src.fail(path + ("allow_self",), f"must be true or false, got {item['allow_self']!r}")
+        self_ok = item["allow_self"]
+    kind, arg = parse_connect(item["connect"], pre, post, path + ("connect",), src, base_dir)
+    return Spec(i, name, pre, post, kind, arg, self_ok)
+
+
+def parse_connect(raw: object, pre: Population, post: Population, path, src: Source,
+                  base_dir: str) -> tuple[str, object]:
+    from nmcompile.modelfile import integer, number
+    if isinstance(raw, str):
+        if raw not in ("all_to_all", "one_to_one"):
+            src.check_keys({raw: None}, path[:-1], CONNECTORS)  # did-you-mean for a typo
+            raise src.fail(path, f"{raw} needs an argument: {{{raw}: ...}}")
+        if raw == "one_to_one" and pre.size != post.size:
+            raise src.fail(path, f"one_to_one needs equal sizes, got {pre.name} {pre.size} and "
+                                 f"{post.name} {post.size}")
+        return raw, None
+    if not (isinstance(raw, dict) and len(raw) == 1):
+        raise src.fail(path, f"must be all_to_all, one_to_one or a one-key mapping "
+                             f"({', '.join(CONNECTORS[2:])}), got {raw!r}")
+    kind, arg = next(iter(raw.items()))
+    src.check_keys(raw, path, CONNECTORS[2:])
+    where = path + (kind,)
+    if kind == "fixed_probability":
+        p = number(arg, where, src)
+        if not 0 <= p <= 1:
+            raise src.fail(where, f"must be a probability in [0, 1], got {arg!r}")
+        return kind, p
+    if kind == "fixed_indegree":
+        return kind, integer(arg, where, src, minimum=0, maximum=pre.size)
+    if kind == "grid":
+        return kind, parse_grid(arg, pre, post, where, src)
+    if kind == "list":
+        return kind, parse_pair_list(arg, pre, post, where, src)
+    return kind, read_pair_file(arg, pre, post, where, src, base_dir)
+
+
+def parse_grid(arg, pre, post, path, src: Source) -> dict:
+    from nmcompile.modelfile import integer
+    if not isinstance(arg, dict):
+        raise src.fail(path, f"must be a mapping {{radius: r, diagonal: bool, wrap: bool}}, got {arg!r}")
+    src.check_keys(arg, path, ["radius", "diagonal", "wrap"], required=["radius"])
+    for flag in ("diagonal", "wrap"):
+        if not isinstance(arg.get(flag, False), bool):
+            raise src.fail(path + (flag,), f"must be true or false, got {arg[flag]!r}")
+    if conn.grid_shape(pre) != conn.grid_shape(post):
+        raise src.fail(path, f"grid needs equal shapes, got {pre.name} {list(conn.grid_shape(pre))}"
+                             f" and {post.name} {list(conn.grid_shape(post))}")
+    return {"radius": integer(arg["radius"], path + ("radius",), src, minimum=0),
+            "diagonal": arg.get("diagonal", True), "wrap": arg.get("wrap", False)}
+
+
+def parse_pair_list(arg, pre, post, path, src: Source) -> tuple[np.ndarray, np.ndarray]:
+    from nmcompile.modelfile import integer
+    if not isinstance(arg, list):
+        raise src.fail(path, f"must be a list of [pre, post] pairs, got {arg!r}")
+    pres, posts = [], []
+    for k, pair in enumerate(arg):
+        if not (isinstance(pair, list) and len(pair) == 2):
+            raise src.fail(path + (k,), f"must be a [pre, post] pair, got {pair!r}")
+        pres.append(integer(pair[0], path + (k, 0), src, minimum=0, maximum=pre.size - 1))
+        posts.append(integer(pair[1], path + (k, 1), src, minimum=0, maximum=post.size - 1))
+    return np.array(pres, dtype=np.int32), np.array(posts, dtype=np.int32)
+
+
+def read_pair_file(arg, pre, post, path, src: Source, base_dir: str) -> dict:
+    """An .npz with integer arrays `pre`, `post` and optionally `weight`, `delay` (one per synapse)."""
+    if not isinstance(arg, str):
+        raise src.fail(path, f"must be a path to an .npz file, got {arg!r}")
+    full = arg if os.path.isabs(arg) else os.path.join(base_dir, arg)
+    try:
+        with np.load(full, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as exc:
+        raise src.fail(path, f"cannot read {arg}: {exc}") from None
+    unknown = set(arrays) - {"pre", "post", "weight", "delay"}
+    if unknown or not {"pre", "post"} <= set(arrays):
+        raise src.fail(path, f"{arg} must hold arrays pre, post and optionally weight, delay; "
+                             f"has {', '.join(sorted(arrays)) or 'none'}")
+    n = arrays["pre"].shape
+    for key, arr in arrays.items():
+        if arr.ndim != 1 or arr.shape != n:
+            raise src.fail(path, f"{arg}: array {key} must be 1-D with one entry per synapse")
+    for key, size, pop in (("pre", pre.size, pre), ("post", post.size, post)):
+        idx = arrays[key]
+        if not np.issubdtype(idx.dtype, np.integer):
+            raise src.fail(path, f"{arg}: {key} indices must be integers, got {idx.dtype}")
+        if idx.size and (idx.min() < 0 or idx.max() >= size):
+            raise src.fail(path, f"{arg}: {key} index {int(idx.max() if idx.max() >= size else idx.min())}"
+                                 f" out of range for {pop.name} (size {size})")
+    return arrays
+
+
+def check_memory(specs: list[Spec], src: Source) -> None:
+    """Refuse, before drawing anything, a network whose synapses cannot fit in memory."""
+    total = 0.0
+    for s in specs:
+        same = s.pre.name == s.post.name
+        total += conn.expected_synapses(s.kind, s.arg, s.pre.size, s.post.size, s.self_ok, same)
+    need, have = total * conn.BYTES_PER_SYNAPSE, conn.available_memory()
+    if need > have:
+        raise src.fail(("projections",),
+                       f"about {total:,.0f} synapses need ~{need / 2**30:,.1f} GiB to build, "
+                       f"but only {have / 2**30:,.1f} GiB of memory is available; "
+                       f"lower the connectivity or the population sizes")
+
+
+def draw(spec: Spec, item: dict, seed: int, src: Source) -> Projection:
+    from nmcompile.weights import draw_delays, draw_weights
+    rng = lambda what: stable_rng(seed, "projection", spec.name, what)  # noqa: E731
+    n_pre, n_post, self_ok, kind = spec.pre.size, spec.post.size, spec.self_ok, spec.kind
+    given = {}
+    if kind == "all_to_all":
+        pre, post = conn.all_to_all(n_pre, n_post, self_ok)
+    elif kind == "one_to_one":
+        pre, post = conn.one_to_one(n_pre, n_post, self_ok)
+    elif kind == "fixed_probability":
+        pre, post = conn.fixed_probability(n_pre, n_post, spec.arg, self_ok, rng("connect"))
+    elif kind == "fixed_indegree":
+        if not self_ok and spec.arg > n_pre - 1:
+            raise src.fail(spec.path + ("connect", kind),
+                           f"must be ≤ {n_pre - 1} without self connections, got {spec.arg}")
+        pre, post = conn.fixed_indegree(n_pre, n_post, spec.arg, self_ok, rng("connect"))
+    elif kind == "grid":
+        pre, post = conn.grid(conn.grid_shape(spec.pre), **spec.arg, self_ok=self_ok)
+    elif kind == "list":
+        pre, post = spec.arg
+    else:
+        pre, post = spec.arg["pre"].astype(np.int32), spec.arg["post"].astype(np.int32)
+        given = {k: spec.arg[k] for k in ("weight", "delay") if k in spec.arg}
+    n = len(pre)
+    weight = draw_weights(item, given.get("weight"), n, spec.path, src, rng("weight"))
+    delay = draw_delays(item, given.get("delay"), n, spec.path, src, rng("delay"))
+    pre, post, weight, delay = conn.sort_pairs(pre, post, weight, delay)
+    dup = conn.duplicate_pair(pre, post)
+    if dup is not None:
+        raise src.fail(spec.path + ("connect",),
+                       f"synapse {int(pre[dup])} -> {int(post[dup])} is listed twice")
+    return Projection(name=spec.name, pre=spec.pre.name, post=spec.post.name,
+                      pre_idx=pre.astype(np.int32), post_idx=post.astype(np.int32),
+                      weight=weight.astype(np.float64), delay=delay.astype(np.int32),
+                      location=src.location(spec.path))

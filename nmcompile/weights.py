@@ -1,0 +1,82 @@
+"""Per-synapse weights and delays of a projection: scalar, a distribution, or one value each."""
+from __future__ import annotations
+
+import numpy as np
+
+from nmcompile.yamlmarks import Source
+
+MAX_DELAY = 2**16 - 1  # steps; targets impose their own, much smaller, limits
+
+
+def draw_weights(item: dict, from_file, n: int, path, src: Source,
+                 rng: np.random.Generator) -> np.ndarray:
+    """weight: scalar | {uniform: [lo, hi]} | {normal: [mean, std]} | list, in synapse order."""
+    from nmcompile.modelfile import number
+    where = path + ("weight",)
+    if "weight" in item and from_file is not None:
+        raise src.fail(where, "given both here and in the connectivity file; keep one")
+    if from_file is not None:
+        values = np.asarray(from_file, dtype=float)
+        if not np.all(np.isfinite(values)):
+            raise src.fail(path + ("connect",), "weights in the connectivity file must be finite")
+        return values
+    if "weight" not in item:
+        raise src.fail(path, "missing required key 'weight'")
+    raw = item["weight"]
+    if isinstance(raw, list):
+        check_length(raw, n, where, src)
+        return np.array([number(w, where + (k,), src) for k, w in enumerate(raw)], dtype=float)
+    if isinstance(raw, dict):
+        src.check_keys(raw, where, ["uniform", "normal"])
+        if len(raw) != 1:
+            raise src.fail(where, "give exactly one of uniform, normal")
+        kind, arg = next(iter(raw.items()))
+        a, b = pair(arg, where + (kind,), src)
+        if kind == "uniform":
+            if b < a:
+                raise src.fail(where + (kind,), f"needs lo ≤ hi, got [{a}, {b}]")
+            return rng.uniform(a, b, n)
+        if b < 0:
+            raise src.fail(where + (kind, 1), f"std must be ≥ 0, got {b}")
+        return rng.normal(a, b, n)
+    return np.full(n, number(raw, where, src))
+
+
+def draw_delays(item: dict, from_file, n: int, path, src: Source,
+                rng: np.random.Generator) -> np.ndarray:
+    """delay (steps ≥ 1): scalar | {uniform_int: [lo, hi]} (inclusive) | list, in synapse order."""
+    from nmcompile.modelfile import integer
+    where = path + ("delay",)
+    if "delay" in item and from_file is not None:
+        raise src.fail(where, "given both here and in the connectivity file; keep one")
+    if from_file is not None:
+        values = np.asarray(from_file)
+        if not np.issubdtype(values.dtype, np.integer) or (values.size and (
+                values.min() < 1 or values.max() > MAX_DELAY)):
+            raise src.fail(path + ("connect",),
+                           f"delays in the connectivity file must be integers in 1..{MAX_DELAY}")
+        return values.astype(np.int32)
+    raw = item.get("delay", 1)
+    if isinstance(raw, list):
+        check_length(raw, n, where, src)
+        return np.array([integer(d, where + (k,), src, minimum=1, maximum=MAX_DELAY)
+                         for k, d in enumerate(raw)], dtype=np.int32)
+    if isinstance(raw, dict):
+        src.check_keys(raw, where, ["uniform_int"], required=["uniform_int"])
+        lo, hi = pair(raw["uniform_int"], where + ("uniform_int",), src)
+        lo = integer(lo, where + ("uniform_int", 0), src, minimum=1, maximum=MAX_DELAY)
+        hi = integer(hi, where + ("uniform_int", 1), src, minimum=lo, maximum=MAX_DELAY)
+        return rng.integers(lo, hi + 1, n).astype(np.int32)
+    return np.full(n, integer(raw, where, src, minimum=1, maximum=MAX_DELAY), dtype=np.int32)
+
+
+def pair(arg: object, path, src: Source) -> tuple[float, float]:
+    from nmcompile.modelfile import number
+    if not (isinstance(arg, list) and len(arg) == 2):
+        raise src.fail(path, f"must be a pair [a, b], got {arg!r}")
+    return number(arg[0], path + (0,), src), number(arg[1], path + (1,), src)
+
+
+def check_length(values: list, n: int, path, src: Source) -> None:
+    if len(values) != n:
+        raise src.fail(path, f"needs one value per synapse ({n:,}), got {len(values):,}")

@@ -1,0 +1,99 @@
+"""YAML (and JSON) documents with the line of every value, for `file:line: path: message` errors."""
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+
+import yaml
+
+from nmcompile.diagnostics import InputError, error
+from nmcompile.ir import Location
+
+Path = tuple  # keys and indices from the document root, e.g. ("projections", 1, "delay")
+
+
+def path_text(path: Path) -> str:
+    """("projections", 1, "delay") -> "projections[1].delay"."""
+    out = ""
+    for key in path:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out
+
+
+@dataclass
+class Source:
+    """Where a document came from and the line of each of its values (missing paths use the parent's)."""
+
+    file: str
+    lines: dict[Path, int] = field(default_factory=dict)
+
+    def line(self, path: Path) -> int | None:
+        path = tuple(path)
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path)
+
+    def location(self, path: Path) -> Location:
+        return Location(self.file, self.line(path), path_text(path) or None)
+
+    def fail(self, path: Path, message: str) -> InputError:
+        """The error to raise for the value at `path`."""
+        return error(message, self.location(path))
+
+    def check_keys(self, mapping: dict, path: Path, allowed: list[str], required: list[str] = ()):
+        """Unknown keys are errors with a did-you-mean; missing required keys name the mapping."""
+        for key in mapping:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed)}"
+                raise self.fail(path + (key,), f"unknown key {key!r}{hint}")
+        for key in required:
+            if key not in mapping:
+                raise self.fail(path, f"missing required key {key!r}")
+
+
+def parse(text: str, file: str) -> tuple[object, Source]:
+    """Parse YAML 1.1 (JSON is accepted as YAML) into plain Python values plus their lines."""
+    source = Source(file)
+    try:
+        node = yaml.compose(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise error(f"not valid YAML/JSON: {exc.problem or exc}", Location(file, line)) from None
+    if node is None:
+        raise error("the file is empty", Location(file, 1))
+    return _value(node, (), source), source
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when libyaml is there
+
+
+def _scalar(node: yaml.ScalarNode) -> object:
+    """Construct one scalar (int, float, bool, str, null) from its resolved tag."""
+    constructor = yaml.constructor.SafeConstructor()
+    return constructor.construct_object(node)
+
+
+def _value(node: yaml.Node, path: Path, source: Source) -> object:
+    source.lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                raise error(f"keys must be strings, got {key_node.value!r}",
+                            Location(source.file, key_node.start_mark.line + 1, path_text(path)))
+            if key in out:
+                raise error(f"duplicate key {key!r}",
+                            Location(source.file, key_node.start_mark.line + 1,
+                                     path_text(path + (key,))))
+            out[key] = _value(value_node, path + (key,), source)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_value(item, path + (i,), source) for i, item in enumerate(node.value)]
+    value = _scalar(node)
+    if isinstance(value, float) and math.isnan(value):
+        raise error("NaN is not allowed", source.location(path))
+    return value
