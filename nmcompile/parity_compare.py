@@ -1,0 +1,256 @@
+"""How two runs of one model are compared, one function per contract of DESIGN §3.
+
+bit-exact     every spike at every step and every probed u/v value equal
+float-exact   identical spikes; a spike present in one run only is a *tie* when the other
+              run's v at that step is within TIE_EPS of v_th. From the first step whose
+              mismatches are all ties on, the runs legitimately diverge: later mismatches are
+              counted (details["after_tie"]) but are no violation.
+quantization  per neuron, |count_a − count_b| ≤ abs + rel·max(count_a, count_b); and per
+              population the normalised van Rossum distance ≤ van_rossum. The first divergent
+              step is reported, not judged.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy.signal import lfilter
+
+from nmcompile.diagnostics import InputError
+from nmcompile.ir import Network
+from nmcompile.result import Result
+
+TIE_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Where two runs first differ: a spike (`what` = "spike") or a probed value ("u", "v")."""
+
+    step: int
+    population: str
+    neuron: int
+    what: str = "spike"
+
+    def __str__(self) -> str:
+        tail = "" if self.what == "spike" else f" ({self.what})"
+        return f"step {self.step}, {self.population}, {self.neuron}{tail}"
+
+
+@dataclass
+class PairResult:
+    """The verdict on one pair: pass | tie | fail | skip | error, with the evidence."""
+
+    a: str
+    b: str
+    contract: str                  # "bit-exact" | "float-exact" | "quantization"
+    verdict: str
+    spikes_compared: int = 0       # distinct (step, population, neuron) spikes in either run
+    mismatches: int = 0            # bit/float-exact: differing spikes and values; quantization:
+    first: Mismatch | None = None  # neurons out of tolerance
+    ties: int = 0
+    note: str = ""
+    details: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.a} vs {self.b}"
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["name"] = self.name
+        return out
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far a float run may drift from a fixed-point run of the same model.
+
+    Defaults: a neuron may differ by 2 spikes plus 10% of its count; the normalised van Rossum
+    distance (2·ΣD²/(n_a+n_b): 0 = same spikes, 1 = no spike matched within tau) ≤ 0.5.
+    """
+
+    abs: int = 2
+    rel: float = 0.1
+    van_rossum: float = 0.5
+    tau_ms: float = 10.0
+
+    @staticmethod
+    def parse(text: str) -> "Tolerance":
+        """'abs=2,rel=0.1,van_rossum=0.5,tau_ms=10' (any subset); a bare number sets rel."""
+        fields = {"abs": int, "rel": float, "van_rossum": float, "tau_ms": float}
+        values = {}
+        for item in filter(None, (s.strip() for s in text.split(","))):
+            key, sep, raw = item.partition("=")
+            if not sep:
+                key, raw = "rel", key
+            if key not in fields:
+                raise InputError(f"--tolerance: unknown key {key!r}; use {', '.join(fields)}")
+            try:
+                values[key] = fields[key](raw)
+            except ValueError:
+                raise InputError(f"--tolerance: {key} must be a number, got {raw!r}") from None
+            if not math.isfinite(values[key]) or values[key] < 0:
+                raise InputError(f"--tolerance: {key} must be ≥ 0, got {raw}")
+        if values.get("tau_ms", 1.0) <= 0:
+            raise InputError("--tolerance: tau_ms must be > 0")
+        return Tolerance(**values)
+
+
+def _spike_keys(result: Result, pop: str, size: int, steps: int) -> np.ndarray:
+    """Sorted unique step·size + neuron codes of one population's spikes before `steps`."""
+    t, n = result.spikes.get(pop, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    t, n = np.asarray(t, np.int64), np.asarray(n, np.int64)
+    keep = t < steps
+    return np.unique(t[keep] * size + n[keep])
+
+
+def _spike_diff(net: Network, ra: Result, rb: Result, steps: int):
+    """Per LIF population: (keys only in a, keys only in b, size of the union)."""
+    out = {}
+    for pop in net.lif_populations():
+        ka, kb = (_spike_keys(r, pop.name, pop.size, steps) for r in (ra, rb))
+        out[pop.name] = (np.setdiff1d(ka, kb, assume_unique=True),
+                         np.setdiff1d(kb, ka, assume_unique=True),
+                         len(np.union1d(ka, kb)))
+    return out
+
+
+def _missing_populations(net: Network, ra: Result, rb: Result, a: str, b: str) -> list[str]:
+    return [f"{name} recorded no spikes of {pop.name}" for pop in net.lif_populations()
+            for name, r in ((a, ra), (b, rb)) if pop.name not in r.spikes]
+
+
+def _earliest(cands: list[Mismatch], order: dict[str, int]) -> Mismatch | None:
+    return min(cands, key=lambda m: (m.step, order[m.population], m.neuron), default=None)
+
+
+def compare_bit_exact(net: Network, a: str, ra: Result, b: str, rb: Result,
+                      steps: int) -> PairResult:
+    """Every spike and every probed value recorded by both runs must be equal."""
+    order = {name: i for i, name in enumerate(net.populations)}
+    problems = _missing_populations(net, ra, rb, a, b)
+    firsts, n_spike, n_value, compared = [], 0, 0, 0
+    for pop, (only_a, only_b, union) in _spike_diff(net, ra, rb, steps).items():
+        size = net.populations[pop].size
+        compared += union
+        n_spike += len(only_a) + len(only_b)
+        if len(only_a) or len(only_b):
+            k = int(min(only_a.min(initial=np.iinfo(np.int64).max),
+                        only_b.min(initial=np.iinfo(np.int64).max)))
+            firsts.append(Mismatch(k // size, pop, k % size))
+    for key in sorted(set(ra.traces) | set(rb.traces)):
+        pop, var = key
+        if key not in ra.traces or key not in rb.traces:
+            problems.append(f"{pop}.{var} recorded by {a if key in ra.traces else b} only")
+            continue
+        ta, tb = np.asarray(ra.traces[key])[:steps], np.asarray(rb.traces[key])[:steps]
+        if ta.shape != tb.shape:
+            problems.append(f"{pop}.{var}: shape {ta.shape} in {a}, {tb.shape} in {b}")
+            continue
+        diff = np.argwhere(ta != tb)  # row-major: sorted by step, then neuron
+        n_value += len(diff)
+        if len(diff):
+            firsts.append(Mismatch(int(diff[0, 0]), pop, int(diff[0, 1]), var))
+    mismatches = n_spike + n_value
+    verdict = "fail" if mismatches or problems else "pass"
+    return PairResult(a=a, b=b, contract="bit-exact", verdict=verdict, spikes_compared=compared,
+                      mismatches=mismatches, first=_earliest(firsts, order),
+                      note="; ".join(problems),
+                      details={"spike_mismatches": n_spike, "value_mismatches": n_value})
+
+
+def compare_float_exact(net: Network, a: str, ra: Result, b: str, rb: Result,
+                        steps: int) -> PairResult:
+    """Identical spikes, except ties at |v − v_th| < TIE_EPS (judged on the non-spiking run's v)."""
+    order = {name: i for i, name in enumerate(net.populations)}
+    problems = _missing_populations(net, ra, rb, a, b)
+    events, compared = [], 0  # (step, pop order, neuron, pop, is_tie)
+    for pop, (only_a, only_b, union) in _spike_diff(net, ra, rb, steps).items():
+        p = net.populations[pop]
+        compared += union
+        for keys, silent in ((only_a, rb), (only_b, ra)):
+            t, n = keys // p.size, keys % p.size
+            v = silent.traces.get((pop, "v"))
+            tie = (np.abs(np.asarray(v)[t, n] - p.model.v_th) < TIE_EPS if v is not None
+                   else np.zeros(len(keys), dtype=bool))
+            events += [(int(ti), order[pop], int(ni), pop, bool(x)) for ti, ni, x in zip(t, n, tie)]
+    events.sort()
+    first = Mismatch(events[0][0], events[0][3], events[0][2]) if events else None
+    first_step = events[0][0] if events else None
+    at_first = [e for e in events if e[0] == first_step]
+    tied = bool(at_first) and all(e[4] for e in at_first)
+    ties = sum(1 for e in at_first if e[4])
+    after = len(events) - len(at_first) if tied else 0
+    if problems or (events and not tied):
+        verdict = "fail"
+    else:
+        verdict = "tie" if tied else "pass"
+    note = "; ".join(problems)
+    if tied:
+        note = (f"{ties} tie(s) at step {first_step}; {after} later mismatch(es) follow from "
+                "the tie")
+    return PairResult(a=a, b=b, contract="float-exact", verdict=verdict,
+                      spikes_compared=compared, mismatches=len(events), first=first, ties=ties,
+                      note=note, details={"after_tie": after,
+                                          "max_abs_v_diff": _max_trace_diff(ra, rb, "v", steps)})
+
+
+def _max_trace_diff(ra: Result, rb: Result, var: str, steps: int) -> float | None:
+    diffs = [float(np.max(np.abs(np.asarray(ra.traces[k])[:steps] - np.asarray(rb.traces[k])[:steps]),
+                          initial=0.0))
+             for k in ra.traces if k[1] == var and k in rb.traces
+             and np.shape(ra.traces[k]) == np.shape(rb.traces[k])]
+    return max(diffs) if diffs else None
+
+
+def van_rossum_sq(raster_a: np.ndarray, raster_b: np.ndarray, decay: float) -> np.ndarray:
+    """Per neuron D² = (1/τ)∫(f−g)² of the spike trains filtered by exp(−t/τ), exactly for
+    spikes on the step grid: D² = ½ Σ_{t,t'} w_t w_t' decay^|t−t'| with w = a − b."""
+    w = raster_a.astype(np.float64) - raster_b.astype(np.float64)
+    if w.size == 0:
+        return np.zeros(w.shape[1:])
+    y = lfilter([0.0, decay], [1.0, -decay], w, axis=0)  # y_t = Σ_{t'<t} w_t' decay^(t−t')
+    return 0.5 * np.sum(w * w + 2.0 * w * y, axis=0)
+
+
+def compare_quantized(net: Network, a: str, ra: Result, b: str, rb: Result, steps: int,
+                      tol: Tolerance) -> PairResult:
+    """Per-neuron spike counts within tolerance and van Rossum distance per population."""
+    order = {name: i for i, name in enumerate(net.populations)}
+    problems = _missing_populations(net, ra, rb, a, b)
+    decay = math.exp(-net.dt / tol.tau_ms)
+    firsts, out_of_tol, compared, per_pop = [], 0, 0, {}
+    for pop, (only_a, only_b, union) in _spike_diff(net, ra, rb, steps).items():
+        p = net.populations[pop]
+        compared += union
+        ca, cb = (np.bincount(_spike_keys(r, pop, p.size, steps) % p.size, minlength=p.size)
+                  for r in (ra, rb))
+        bad = np.abs(ca - cb) > tol.abs + tol.rel * np.maximum(ca, cb)
+        out_of_tol += int(bad.sum())
+        diff_keys = np.concatenate([only_a, only_b])
+        if len(diff_keys):
+            k = int(diff_keys.min())
+            firsts.append(Mismatch(k // p.size, pop, k % p.size))
+        cols = np.unique(diff_keys % p.size)  # only neurons that differ have D > 0
+        d2 = 0.0
+        if len(cols):
+            rasters = [np.isin(np.arange(steps)[:, None] * p.size + cols[None, :], keys)
+                       for keys in (_spike_keys(r, pop, p.size, steps) for r in (ra, rb))]
+            d2 = float(van_rossum_sq(rasters[0], rasters[1], decay).sum())
+        total = int(ca.sum() + cb.sum())
+        vr = 2.0 * d2 / total if total else 0.0
+        per_pop[pop] = {"spikes": [int(ca.sum()), int(cb.sum())],
+                        "max_count_diff": int(np.abs(ca - cb).max(initial=0)),
+                        "neurons_out_of_tolerance": int(bad.sum()), "van_rossum": round(vr, 6)}
+        if vr > tol.van_rossum:
+            problems.append(f"{pop}: van Rossum distance {vr:.3f} > {tol.van_rossum}")
+    verdict = "fail" if out_of_tol or problems else "pass"
+    if out_of_tol:
+        problems.insert(0, f"{out_of_tol} neuron(s) differ by more than {tol.abs} spikes "
+                           f"+ {tol.rel:.0%}")
+    return PairResult(a=a, b=b, contract="quantization", verdict=verdict,
+                      spikes_compared=compared, mismatches=out_of_tol,
+                      first=_earliest(firsts, order), note="; ".join(problems),
+                      details={"populations": per_pop, "tolerance": asdict(tol)})
