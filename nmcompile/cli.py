@@ -47,6 +47,29 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_parity(args) -> int:
+    from nmcompile.modelfile import load_model
+    from nmcompile.parity import check_parity
+    from nmcompile.parity_compare import Tolerance
+    from nmcompile.parity_report import format_table, write_json, write_junit
+    net = load_model(args.model)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    tolerance = Tolerance.parse(args.tolerance) if args.tolerance else Tolerance()
+
+    def progress(run):
+        if not args.quiet:
+            print(f"  {run.name}: {run.status}" + (f" ({run.reason})" if run.reason else ""),
+                  file=sys.stderr)
+    report = check_parity(net, backends, steps=args.steps, target=args.target,
+                          tolerance=tolerance, options={"progress": False}, on_run=progress)
+    print(format_table(report))
+    if args.json:
+        write_json(report, args.json)
+    if args.junit:
+        write_junit(report, args.junit)
+    return 0 if report.ok else 1
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -84,6 +107,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="emulator only: a wrap of u or saturation of v is an error")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("parity", help="run several backends and check the parity contract")
+    p.add_argument("model")
+    p.add_argument("--backends", default="brian2,lava,lava-fixed,emulator",
+                   help="comma-separated (default: brian2,lava,lava-fixed,emulator)")
+    p.add_argument("--target", "-t", help="chip target for fixed-point backends (name or YAML file)")
+    p.add_argument("--steps", type=_positive_int, help="run length (default: the model's steps)")
+    p.add_argument("--tolerance", help="float vs fixed: 'abs=2,rel=0.1,van_rossum=0.5,tau_ms=10' "
+                   "(any subset; these are the defaults)")
+    p.add_argument("--junit", help="write a JUnit XML report here (one testcase per pair)")
+    p.add_argument("--json", help="write a machine-readable JSON report here")
+    p.add_argument("--quiet", "-q", action="store_true", help="no per-backend progress lines")
+    p.set_defaults(func=_cmd_parity)
     return parser
 
 
