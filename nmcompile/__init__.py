@@ -5,3 +5,17 @@ try:
     __version__ = version("nmcompile")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
+
+
+def __getattr__(name: str):
+    """load_model, save_model, NetworkBuilder on demand, so `import nmcompile` stays cheap."""
+    if name == "load_model":
+        from nmcompile.modelfile import load_model
+        return load_model
+    if name == "save_model":
+        from nmcompile.savemodel import save_model
+        return save_model
+    if name == "NetworkBuilder":
+        from nmcompile.builder import NetworkBuilder
+        return NetworkBuilder
+    raise AttributeError(f"module 'nmcompile' has no attribute {name!r}")

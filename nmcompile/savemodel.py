@@ -1,0 +1,95 @@
+"""Network -> model file v1, such that load_model(save_model(net)) == net.
+
+Random draws are written out as realised values (explicit synapse lists), so the saved file
+no longer depends on the seed for its structure. Projections past INLINE_LIMIT synapses go to
+a sidecar .npz next to the model (`connect: {file: ...}`) to keep the YAML readable.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+import yaml
+
+from nmcompile.ir import LIF, Network, Poisson, Population, Projection
+from nmcompile.modelfile import FORMAT
+
+INLINE_LIMIT = 2_000
+
+
+def to_document(net: Network, sidecar_prefix: str | None = None) -> tuple[dict, dict]:
+    """The model document and the sidecar arrays it refers to ({relative file name: arrays})."""
+    sidecars: dict[str, dict[str, np.ndarray]] = {}
+    projections = []
+    for proj in net.projections:
+        spec, arrays = projection_doc(proj, sidecar_prefix)
+        projections.append(spec)
+        if arrays:
+            sidecars[spec["connect"]["file"]] = arrays
+    doc = {"format": FORMAT, "name": net.name, "dt": float(net.dt), "steps": int(net.steps),
+           "seed": int(net.seed),
+           "populations": {p.name: population_doc(p) for p in net.populations.values()},
+           "projections": projections,
+           "probes": [{"population": p.population, "var": p.var} for p in net.probes]}
+    return doc, sidecars
+
+
+def population_doc(pop: Population) -> dict:
+    m = pop.model
+    out: dict = {"model": m.kind, "size": int(pop.size)}
+    if pop.shape:
+        out["shape"] = [int(d) for d in pop.shape]
+    if isinstance(m, LIF):
+        out.update(tau_syn=m.tau_syn, tau_mem=m.tau_mem, v_th=m.v_th, bias=m.bias,
+                   refractory=m.refractory)
+    elif isinstance(m, Poisson):
+        out["rate"] = scalar_or_list(m.rate)
+    else:
+        out["spikes"] = [[int(n), int(t)] for n, t in zip(m.neurons, m.steps)]
+    return out
+
+
+def projection_doc(proj: Projection, sidecar_prefix: str | None) -> tuple[dict, dict | None]:
+    spec: dict = {"name": proj.name, "pre": proj.pre, "post": proj.post}
+    if sidecar_prefix is not None and proj.n_synapses > INLINE_LIMIT:
+        arrays = {"pre": proj.pre_idx, "post": proj.post_idx, "weight": proj.weight,
+                  "delay": proj.delay}
+        spec["connect"] = {"file": f"{sidecar_prefix}.{proj.name}.npz"}
+        return spec, arrays
+    spec["connect"] = {"list": [[int(a), int(b)] for a, b in zip(proj.pre_idx, proj.post_idx)]}
+    spec["weight"] = scalar_or_list(proj.weight) if proj.n_synapses else 0.0
+    spec["delay"] = scalar_or_list(proj.delay) if proj.n_synapses else 1
+    return spec, None
+
+
+def scalar_or_list(values: np.ndarray):
+    """One value when all are equal (and there is at least one), else the full list."""
+    as_py = values.tolist()
+    if len(as_py) and all(v == as_py[0] for v in as_py):
+        return as_py[0]
+    return as_py
+
+
+def save_model(net: Network, path: str) -> None:
+    """Write the model (and any sidecars) atomically: temporary files renamed when complete."""
+    folder = os.path.dirname(os.path.abspath(path))
+    stem = os.path.splitext(os.path.basename(path))[0]
+    doc, sidecars = to_document(net, sidecar_prefix=stem)
+    for name, arrays in sidecars.items():
+        _atomic_write(os.path.join(folder, name), lambda fh, a=arrays: np.savez(fh, **a), "wb")
+    text = yaml.dump(doc, Dumper=yaml.SafeDumper, sort_keys=False, default_flow_style=None, width=100)
+    _atomic_write(path, lambda fh: fh.write(text), "w")
+
+
+def _atomic_write(path: str, write, mode: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
+                               suffix=os.path.splitext(path)[1])
+    try:
+        with os.fdopen(fd, mode) as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
