@@ -1,0 +1,146 @@
+"""Lower an IR Network (float) or QuantizedNetwork (fixed point) to Lava processes.
+
+One process per population (LIF / LIFRefractory, or a source RingBuffer), one connection
+process per projection, one sink RingBuffer per LIF population for its spikes and one
+`Read` per probed u/v. Time alignment (DESIGN §2): Lava's Dense buffers one step and
+Delay* delay k means k+1 steps, so IR delay d becomes Lava delay d−1.
+
+Float summation order (what a float-exact peer must repeat to agree to the last bit):
+`Dense` sums `weights[:, s].sum(axis=1)` (numpy pairwise sum over spiking pre neurons),
+`Sparse` sums sequentially in pre order (CSR matvec), Delay* processes add one partial
+sum per arrival step, and LIF `a_in` adds its incoming projections in network order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from nmcompile.diagnostics import InputError
+from nmcompile.ir import LIF, Network, Population, QuantizedNetwork, source_raster
+
+CONNECTIONS = ("auto", "dense", "sparse")
+DENSE_MIN_DENSITY = 0.25        # auto: Dense at or above this fraction of present synapses
+DENSE_MAX_CELLS = 1 << 22       # auto: never a dense (delay-stacked) matrix bigger than this
+
+
+@dataclass
+class LavaGraph:
+    """The Lava processes of one network; each component is run on its own (Lava compiles
+    only the processes connected to the one `run` is called on)."""
+
+    components: list[list[str]]                     # LIF population names, per component
+    neurons: dict[str, object] = field(default_factory=dict)        # name -> LIF process
+    spike_sinks: dict[str, object] = field(default_factory=dict)    # name -> sink RingBuffer
+    probe_reads: dict[tuple[str, str], object] = field(default_factory=dict)  # -> Read
+
+
+def build_float(net: Network, steps: int, connection: str = "auto") -> LavaGraph:
+    """Processes for `select_tag='floating_pt'`: LIF parameters straight from the model."""
+    neurons = {p.name: _float_neuron(p, net.dt) for p in net.lif_populations()}
+    links = [(proj, proj.weight.astype(np.float64), {}) for proj in net.projections]
+    return _assemble(net, neurons, links, steps, connection, np.float64)
+
+
+def build_fixed(qnet: QuantizedNetwork, steps: int, connection: str = "auto") -> LavaGraph:
+    """Processes for `select_tag='fixed_pt'`: integer registers of the quantized network."""
+    from lava.proc.lif.process import LIF as LavaLIF
+    from lava.utils.weightutils import SignMode
+
+    net = qnet.network
+    neurons = {}
+    for pop in net.lif_populations():
+        fixed = qnet.populations[pop.name]
+        neurons[pop.name] = LavaLIF(
+            shape=(pop.size,), du=int(fixed.du), dv=int(fixed.dv), vth=int(fixed.vth),
+            bias_mant=np.full(pop.size, int(fixed.bias_mant), dtype=np.int32),
+            bias_exp=np.full(pop.size, int(fixed.bias_exp), dtype=np.int32), name=pop.name)
+    links = [(fp, fp.weight_mant.astype(np.int32),
+              {"weight_exp": int(fp.weight_exp), "num_weight_bits": int(fp.num_weight_bits),
+               "sign_mode": SignMode[fp.sign_mode.upper()]})
+             for fp in qnet.projections]
+    return _assemble(net, neurons, links, steps, connection, np.int32)
+
+
+def _float_neuron(pop: Population, dt: float):
+    from lava.proc.lif.process import LIF as LavaLIF, LIFRefractory
+
+    m: LIF = pop.model
+    params = dict(shape=(pop.size,), du=m.du(dt), dv=m.dv(dt), vth=float(m.v_th),
+                  bias_mant=np.full(pop.size, float(m.bias)), name=pop.name)
+    if m.refractory:
+        return LIFRefractory(refractory_period=int(m.refractory), **params)
+    return LavaLIF(**params)
+
+
+def _assemble(net: Network, neurons: dict, links: list, steps: int, connection: str,
+              dtype) -> LavaGraph:
+    """Wire sources, connections, sinks and probe readers around the given neurons."""
+    from lava.proc.io.sink import Read, RingBuffer as Sink
+    from lava.proc.io.source import RingBuffer as Source
+
+    if connection not in CONNECTIONS:
+        raise InputError(f"option connection={connection!r}: choose from {', '.join(CONNECTIONS)}")
+    graph = nx.Graph()
+    graph.add_nodes_from(net.populations)
+    sources = {}
+    for proj, weights, fixed_kwargs in links:
+        if proj.pre_idx.size == 0:
+            continue
+        pre, post = net.populations[proj.pre], net.populations[proj.post]
+        if pre.is_source and pre.name not in sources:
+            raster = source_raster(pre, net, steps).T.astype(dtype)  # (neurons × steps)
+            sources[pre.name] = Source(data=raster)
+        out_port = (sources[pre.name] if pre.is_source else neurons[pre.name]).s_out
+        conn = _connection(proj, weights, pre.size, post.size, connection, fixed_kwargs)
+        out_port.connect(conn.s_in)
+        conn.a_out.connect(neurons[post.name].a_in)
+        graph.add_edge(pre.name, post.name)
+
+    lava = LavaGraph(components=[
+        [n for n in net.populations if n in comp and n in neurons]
+        for comp in nx.connected_components(graph) if any(n in neurons for n in comp)])
+    lava.neurons = neurons
+    for name, proc in neurons.items():
+        sink = Sink(shape=(net.populations[name].size,), buffer=steps)
+        proc.s_out.connect(sink.a_in)
+        lava.spike_sinks[name] = sink
+    for probe in net.probes:
+        reader = Read(buffer=steps)
+        reader.connect_var(getattr(neurons[probe.population], probe.var))
+        lava.probe_reads[(probe.population, probe.var)] = reader
+    return lava
+
+
+def _connection(proj, weights: np.ndarray, n_pre: int, n_post: int, connection: str,
+                fixed_kwargs: dict):
+    """Dense or Sparse (Delay* when any delay > 1) process for one projection."""
+    from lava.proc.dense.process import DelayDense, Dense
+    from lava.proc.sparse.process import DelaySparse, Sparse
+
+    lava_delay = proj.delay.astype(np.int64) - 1
+    max_delay = int(lava_delay.max())
+    shape = (n_post, n_pre)
+    w = sp.csr_matrix((weights, (proj.post_idx, proj.pre_idx)), shape=shape)
+    d = sp.csr_matrix((lava_delay, (proj.post_idx, proj.pre_idx)), shape=shape, dtype=np.int64)
+    kwargs = dict(name=proj.name, **fixed_kwargs)
+    if use_dense(proj.pre_idx.size, n_pre, n_post, max_delay, connection):
+        if max_delay == 0:
+            return Dense(weights=w.toarray(), **kwargs)
+        return DelayDense(weights=w.toarray(), delays=d.toarray().astype(int),
+                          max_delay=max_delay, **kwargs)
+    if max_delay == 0:
+        return Sparse(weights=w, **kwargs)
+    return DelaySparse(weights=w, delays=d, max_delay=max_delay, **kwargs)
+
+
+def use_dense(n_synapses: int, n_pre: int, n_post: int, max_lava_delay: int,
+              connection: str = "auto") -> bool:
+    """Dense when asked, or (auto) when the matrix is dense enough and not too big."""
+    if connection != "auto":
+        return connection == "dense"
+    cells = n_pre * n_post
+    return (n_synapses >= DENSE_MIN_DENSITY * cells
+            and cells * (max_lava_delay + 1) <= DENSE_MAX_CELLS)
