@@ -1,0 +1,180 @@
+"""The comparison core of the parity harness, on Results built by hand (DESIGN §3)."""
+import numpy as np
+import pytest
+
+from nmcompile.diagnostics import InputError
+from nmcompile.ir import LIF, Network, Population, Probe, SpikeArray
+from nmcompile.parity import compare_results, plan_pairs, with_v_probes
+from nmcompile.parity_compare import (
+    Mismatch, Tolerance, compare_bit_exact, compare_float_exact, compare_quantized,
+    van_rossum_sq,
+)
+from nmcompile.result import Result
+
+STEPS = 20
+
+
+def _net(**lif) -> Network:
+    model = LIF(tau_syn=5.0, tau_mem=10.0, v_th=lif.get("v_th", 1.0))
+    pops = {"src": Population(name="src", size=2, model=SpikeArray()),
+            "a": Population(name="a", size=3, model=model),
+            "b": Population(name="b", size=2, model=model)}
+    return Network(name="toy", populations=pops, steps=STEPS)
+
+
+def _result(spikes: dict[str, list[tuple[int, int]]], traces=None) -> Result:
+    out = {}
+    for pop, pairs in spikes.items():
+        pairs = sorted(pairs)
+        out[pop] = (np.array([t for t, _ in pairs], np.int64), np.array([n for _, n in pairs], np.int64))
+    return Result(spikes=out, traces=dict(traces or {}))
+
+
+BASE = {"a": [(3, 0), (5, 2), (9, 1)], "b": [(4, 1), (12, 0)]}
+
+
+def test_plan_pairs_follows_the_contract_for_the_default_backends():
+    fixed = {"brian2": False, "lava": False, "lava-fixed": True, "emulator": True}
+    assert plan_pairs(list(fixed), fixed) == [
+        ("brian2", "lava", "float-exact"), ("lava-fixed", "emulator", "bit-exact"),
+        ("brian2", "lava-fixed", "quantization")]
+    assert plan_pairs(["emulator", "lava"], fixed) == [("lava", "emulator", "quantization")]
+    assert plan_pairs(["lava-fixed", "emulator"], fixed) == [("lava-fixed", "emulator", "bit-exact")]
+
+
+def test_v_probes_are_added_only_where_missing():
+    net = _net()
+    net = Network(name=net.name, populations=net.populations, probes=(Probe(population="a", var="v"),))
+    probes = {(p.population, p.var) for p in with_v_probes(net).probes}
+    assert probes == {("a", "v"), ("b", "v")}
+    assert with_v_probes(with_v_probes(net)) == with_v_probes(net)
+
+
+def test_bit_exact_passes_on_identical_runs_and_counts_spikes():
+    trace = {("a", "v"): np.arange(STEPS * 3).reshape(STEPS, 3)}
+    pr = compare_bit_exact(_net(), "x", _result(BASE, trace), "y", _result(BASE, trace), STEPS)
+    assert (pr.verdict, pr.mismatches, pr.spikes_compared, pr.first) == ("pass", 0, 5, None)
+
+
+def test_bit_exact_points_at_the_earliest_spike_mismatch():
+    other = {"a": BASE["a"] + [(7, 1)], "b": [(4, 1), (6, 0), (12, 0)]}
+    pr = compare_bit_exact(_net(), "x", _result(BASE), "y", _result(other), STEPS)
+    assert pr.verdict == "fail"
+    assert pr.mismatches == 2
+    assert pr.first == Mismatch(6, "b", 0)
+
+
+def test_bit_exact_sees_a_one_unit_difference_in_a_probed_value_before_any_spike():
+    va = np.zeros((STEPS, 3), np.int64)
+    vb = va.copy()
+    vb[2, 1] = 1
+    vb[8, 0] = -1
+    pr = compare_bit_exact(_net(), "x", _result(BASE, {("a", "v"): va}), "y",
+                           _result(BASE, {("a", "v"): vb}), STEPS)
+    assert pr.verdict == "fail"
+    assert pr.first == Mismatch(2, "a", 1, "v")
+    assert pr.details == {"spike_mismatches": 0, "value_mismatches": 2}
+
+
+def test_bit_exact_fails_when_a_run_lacks_a_trace_or_a_population():
+    pr = compare_bit_exact(_net(), "x", _result(BASE, {("a", "u"): np.zeros((STEPS, 3))}), "y",
+                           _result({"a": BASE["a"]}), STEPS)
+    assert pr.verdict == "fail"
+    assert "y recorded no spikes of b" in pr.note and "a.u recorded by x only" in pr.note
+
+
+def _v_at(pop_size: int, value_at: dict[tuple[int, int], float]) -> np.ndarray:
+    v = np.zeros((STEPS, pop_size))
+    for (t, n), x in value_at.items():
+        v[t, n] = x
+    return v
+
+
+def test_float_exact_reports_a_tie_when_the_silent_run_sat_on_the_threshold():
+    later = {"a": BASE["a"] + [(15, 2)], "b": BASE["b"]}
+    ra = _result({"a": BASE["a"] + [(8, 1)], "b": BASE["b"]},
+                 {("a", "v"): _v_at(3, {}), ("b", "v"): _v_at(2, {})})
+    rb = _result(later, {("a", "v"): _v_at(3, {(8, 1): 1.0 + 4e-10}), ("b", "v"): _v_at(2, {})})
+    pr = compare_float_exact(_net(), "x", ra, "y", rb, STEPS)
+    assert pr.verdict == "tie"
+    assert (pr.ties, pr.mismatches, pr.details["after_tie"]) == (1, 2, 1)
+    assert pr.first == Mismatch(8, "a", 1)
+
+
+def test_float_exact_fails_when_v_was_not_near_the_threshold_or_not_recorded():
+    ra = _result({"a": BASE["a"] + [(8, 1)], "b": BASE["b"]},
+                 {("a", "v"): _v_at(3, {}), ("b", "v"): _v_at(2, {})})
+    rb = _result(BASE, {("a", "v"): _v_at(3, {(8, 1): 1.0 - 1e-6}), ("b", "v"): _v_at(2, {})})
+    pr = compare_float_exact(_net(), "x", ra, "y", rb, STEPS)
+    assert (pr.verdict, pr.ties, pr.first) == ("fail", 0, Mismatch(8, "a", 1))
+    no_v = compare_float_exact(_net(), "x", ra, "y", _result(BASE), STEPS)
+    assert no_v.verdict == "fail"
+
+
+def test_float_exact_a_tie_does_not_excuse_a_real_mismatch_at_the_same_step():
+    ra = _result({"a": BASE["a"] + [(8, 1), (8, 2)], "b": BASE["b"]},
+                 {("a", "v"): _v_at(3, {}), ("b", "v"): _v_at(2, {})})
+    rb = _result(BASE, {("a", "v"): _v_at(3, {(8, 1): 1.0, (8, 2): 0.3}), ("b", "v"): _v_at(2, {})})
+    assert compare_float_exact(_net(), "x", ra, "y", rb, STEPS).verdict == "fail"
+
+
+def test_quantization_within_tolerance_passes_and_still_reports_the_first_divergence():
+    shifted = {"a": [(3, 0), (6, 2), (9, 1)], "b": BASE["b"]}
+    pr = compare_quantized(_net(), "f", _result(BASE), "q", _result(shifted), STEPS, Tolerance())
+    assert (pr.verdict, pr.mismatches) == ("pass", 0)
+    assert pr.first == Mismatch(5, "a", 2)
+    vr = pr.details["populations"]["a"]["van_rossum"]
+    assert 0 < vr < 0.5
+
+
+def test_quantization_fails_on_spike_counts_beyond_tolerance():
+    many = {"a": BASE["a"] + [(t, 0) for t in range(10, 16)], "b": BASE["b"]}
+    pr = compare_quantized(_net(), "f", _result(BASE), "q", _result(many), STEPS,
+                           Tolerance(van_rossum=10.0))
+    assert (pr.verdict, pr.mismatches, pr.first) == ("fail", 1, Mismatch(10, "a", 0))
+    loose = compare_quantized(_net(), "f", _result(BASE), "q", _result(many), STEPS,
+                              Tolerance(abs=6, van_rossum=10.0))
+    assert loose.verdict == "pass"
+
+
+def test_quantization_fails_on_van_rossum_distance_beyond_tolerance():
+    moved = {"a": [(t + 4, n) for t, n in BASE["a"]], "b": BASE["b"]}
+    pr = compare_quantized(_net(), "f", _result(BASE), "q", _result(moved), STEPS,
+                           Tolerance(van_rossum=0.2))
+    assert pr.verdict == "fail" and pr.mismatches == 0 and "van Rossum" in pr.note
+
+
+def _van_rossum_brute(a: np.ndarray, b: np.ndarray, decay: float) -> float:
+    """½ Σ_ij c_i c_j decay^|t_i − t_j| over the spikes of both trains, c = +1 (a) or −1 (b)."""
+    times = np.concatenate([np.nonzero(a)[0], np.nonzero(b)[0]])
+    signs = np.concatenate([np.ones(a.sum()), -np.ones(b.sum())])
+    return 0.5 * float(signs @ (decay ** np.abs(times[:, None] - times[None, :])) @ signs)
+
+
+def test_van_rossum_matches_the_pairwise_formula():
+    rng = np.random.default_rng(3)
+    a, b = rng.random((60, 5)) < 0.1, rng.random((60, 5)) < 0.1
+    got = van_rossum_sq(a, b, 0.9)
+    want = [_van_rossum_brute(a[:, i], b[:, i], 0.9) for i in range(5)]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    one = np.zeros((10, 1), bool)
+    one[4] = True
+    assert van_rossum_sq(one, np.zeros_like(one), 0.9)[0] == pytest.approx(0.5)
+    assert van_rossum_sq(one, one, 0.9)[0] == 0
+
+
+def test_pairs_with_a_backend_that_did_not_run_are_skipped_with_the_reason():
+    fixed = {"brian2": False, "lava": False, "emulator": True}
+    pairs = compare_results(_net(), {"brian2": _result(BASE), "lava": _result(BASE), "emulator": None},
+                            fixed, STEPS, reasons={"emulator": "not installed: numba"})
+    assert [(p.name, p.verdict) for p in pairs] == [("brian2 vs lava", "pass"),
+                                                     ("brian2 vs emulator", "skip")]
+    assert "not installed: numba" in pairs[1].note
+
+
+def test_tolerance_parse():
+    assert Tolerance.parse("0.2") == Tolerance(rel=0.2)
+    assert Tolerance.parse("abs=3, van_rossum=1") == Tolerance(abs=3, van_rossum=1.0)
+    for bad in ("speed=1", "abs=x", "rel=-1", "tau_ms=0", "rel=nan"):
+        with pytest.raises(InputError):
+            Tolerance.parse(bad)
