@@ -61,7 +61,7 @@ def _cmd_parity(args) -> int:
             print(f"  {run.name}: {run.status}" + (f" ({run.reason})" if run.reason else ""),
                   file=sys.stderr)
     report = check_parity(net, backends, steps=args.steps, target=args.target,
-                          tolerance=tolerance, options={"progress": False}, on_run=progress)
+                          tolerance=tolerance, on_run=progress)
     print(format_table(report))
     if args.json:
         write_json(report, args.json)
