@@ -1,1 +1,47 @@
-"""(filled in by its issue)"""
+"""Built-in chip targets (YAML files next to this module) and the loader for a user's own file."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from nmcompile.diagnostics import error
+from nmcompile.ir import Location
+from nmcompile.target_schema import Numerics, Resources, Target, parse_target
+from nmcompile.yamlmarks import parse
+
+_HERE = Path(__file__).parent
+
+
+def list_targets() -> list[Target]:
+    """Every built-in target, sorted by name."""
+    return [load_target(p.stem) for p in sorted(_HERE.glob("*.yaml"))]
+
+
+def load_target(name_or_path: str | os.PathLike | Target) -> Target:
+    """A built-in target by name (`loihi2`) or a user's YAML file by path."""
+    if isinstance(name_or_path, Target):
+        return name_or_path
+    text = str(name_or_path)
+    builtin = _HERE / f"{text}.yaml"
+    if os.sep not in text and not text.endswith((".yaml", ".yml", ".json")) and builtin.exists():
+        return _load_file(str(builtin))
+    if not os.path.exists(text):
+        names = ", ".join(p.stem for p in sorted(_HERE.glob("*.yaml")))
+        raise error(f"unknown target {text!r}: not a built-in ({names}) nor a file",
+                    Location(text), code="NM500")
+    return _load_file(text)
+
+
+@lru_cache(maxsize=32)
+def _load_file_cached(path: str, mtime: float) -> Target:
+    with open(path, encoding="utf-8") as fh:
+        doc, source = parse(fh.read(), path)
+    return parse_target(doc, source)
+
+
+def _load_file(path: str) -> Target:
+    return _load_file_cached(path, os.path.getmtime(path))
+
+
+__all__ = ["Numerics", "Resources", "Target", "list_targets", "load_target"]

@@ -1,0 +1,61 @@
+"""Event-driven synaptic delivery into per-population ring buffers of future input.
+
+Lava shifts each projection's *summed* input of one step (and, with delays, of one delay
+slot) by weight_exp, so sums are taken per (delay, post neuron) before the shift; only the
+synapses of neurons that spiked are touched.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from nmcompile.ir import FixedProjection
+
+from .lava_semantics import lava_weights
+
+
+class InputRing:
+    """Future input of one population: slot (t mod R) holds the int64 input summed for step t."""
+
+    def __init__(self, size: int, max_delay: int):
+        self.length = max_delay + 1
+        self.slots = np.zeros((self.length, size), np.int64)
+
+    def take(self, t: int) -> np.ndarray:
+        """The input of step t, cast to int32 as Lava's ports do; the slot is cleared."""
+        slot = self.slots[t % self.length]
+        out = slot.astype(np.int32)
+        slot[:] = 0
+        return out
+
+
+class Delivery:
+    """One projection, its synapses sorted by pre neuron, effective (clipped, truncated) weights."""
+
+    def __init__(self, proj: FixedProjection, n_pre: int, n_post: int):
+        weights = lava_weights(proj.weight_mant, proj.sign_mode, proj.num_weight_bits)
+        keep = weights != 0
+        pre, post = proj.pre_idx[keep], proj.post_idx[keep]
+        delay, weights = proj.delay[keep].astype(np.int64), weights[keep]
+        order = np.argsort(pre, kind="stable")
+        self.delays, slot_of = np.unique(delay, return_inverse=True)
+        self.ptr = np.searchsorted(pre[order], np.arange(n_pre + 1)).astype(np.int64)
+        self.key = (slot_of[order] * n_post + post[order]).astype(np.int64)
+        self.weight = weights[order].astype(np.float64)  # bincount sums in float64: exact < 2^53
+        self.n_post = n_post
+        self.weight_exp = int(proj.weight_exp)
+        self.post = proj.post
+
+    def deliver(self, spiking: np.ndarray, t: int, ring: InputRing) -> None:
+        """Add the input caused by the pre neurons `spiking` (indices) at step t."""
+        if not spiking.size or not self.delays.size:
+            return
+        starts, ends = self.ptr[spiking], self.ptr[spiking + 1]
+        counts = ends - starts
+        total = int(counts.sum())
+        if not total:
+            return
+        idx = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        sums = np.bincount(self.key[idx], weights=self.weight[idx],
+                           minlength=self.delays.size * self.n_post).astype(np.int64)
+        sums = sums << self.weight_exp if self.weight_exp > 0 else sums >> -self.weight_exp
+        ring.slots[(t + self.delays) % ring.length] += sums.reshape(self.delays.size, self.n_post)
