@@ -70,6 +70,28 @@ def _cmd_parity(args) -> int:
     return 0 if report.ok else 1
 
 
+def _cmd_targets(args) -> int:
+    from nmcompile.targets import list_targets
+    for target in list_targets():
+        print(target.one_line())
+    return 0
+
+
+def _cmd_compile(args) -> int:
+    import json
+    from nmcompile.driver import DEFAULT_TARGET
+    from nmcompile.modelfile import load_model
+    from nmcompile.quantize import quantize
+    from nmcompile.targets import load_target
+    net = load_model(args.model)
+    qnet = quantize(net, load_target(args.target or DEFAULT_TARGET))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(dict(qnet.report.to_dict(), model=net.name), fh, indent=1)
+    print(qnet.report.text())
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -120,6 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", help="write a machine-readable JSON report here")
     p.add_argument("--quiet", "-q", action="store_true", help="no per-backend progress lines")
     p.set_defaults(func=_cmd_parity)
+
+    p = sub.add_parser("targets", help="list built-in targets")
+    p.set_defaults(func=_cmd_targets)
+
+    p = sub.add_parser("compile", help="quantize for a target and report what was lost")
+    p.add_argument("model")
+    p.add_argument("--target", "-t", help="chip target (name or YAML file; default loihi2)")
+    p.add_argument("--report", action="store_true",
+                   help="print the quantization report (printed anyway until -o exists)")
+    p.add_argument("--json", help="write the quantization report here as JSON")
+    p.set_defaults(func=_cmd_compile)
     return parser
 
 
