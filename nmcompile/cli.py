@@ -136,8 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated (default: brian2,lava,lava-fixed,emulator)")
     p.add_argument("--target", "-t", help="chip target for fixed-point backends (name or YAML file)")
     p.add_argument("--steps", type=_positive_int, help="run length (default: the model's steps)")
-    p.add_argument("--tolerance", help="float vs fixed: 'abs=2,rel=0.1,van_rossum=0.5,tau_ms=10' "
-                   "(any subset; these are the defaults)")
+    p.add_argument("--tolerance", help="float vs fixed, per population: 'abs=2,rel=0.25,tau_ms=10' "
+                   "(the defaults; add van_rossum=X to judge that distance too)")
     p.add_argument("--junit", help="write a JUnit XML report here (one testcase per pair)")
     p.add_argument("--json", help="write a machine-readable JSON report here")
     p.add_argument("--quiet", "-q", action="store_true", help="no per-backend progress lines")

@@ -5,9 +5,9 @@ float-exact   identical spikes; a spike present in one run only is a *tie* when 
               run's v at that step is within TIE_EPS of v_th. From the first step whose
               mismatches are all ties on, the runs legitimately diverge: later mismatches are
               counted (details["after_tie"]) but are no violation.
-quantization  per neuron, |count_a − count_b| ≤ abs + rel·max(count_a, count_b); and per
-              population the normalised van Rossum distance ≤ van_rossum. The first divergent
-              step is reported, not judged.
+quantization  per population, the per-neuron spike counts differ by at most the Tolerance;
+              the van Rossum distance is reported (and judged when a limit is set); the
+              first divergent step and the spikes at different steps are reported, not judged.
 """
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ class PairResult:
     contract: str                  # "bit-exact" | "float-exact" | "quantization"
     verdict: str
     spikes_compared: int = 0       # distinct (step, population, neuron) spikes in either run
-    mismatches: int = 0            # bit/float-exact: differing spikes and values; quantization:
-    first: Mismatch | None = None  # neurons out of tolerance
+    mismatches: int = 0            # spikes in one run only (+ differing values, bit-exact)
+    first: Mismatch | None = None
     ties: int = 0
     note: str = ""
     details: dict = field(default_factory=dict)
@@ -64,20 +64,29 @@ class PairResult:
 
 @dataclass(frozen=True)
 class Tolerance:
-    """How far a float run may drift from a fixed-point run of the same model.
+    """How far a float run may drift from a fixed-point run of the same model, per population.
 
-    Defaults: a neuron may differ by 2 spikes plus 10% of its count; the normalised van Rossum
-    distance (2·ΣD²/(n_a+n_b): 0 = same spikes, 1 = no spike matched within tau) ≤ 0.5.
+    count: Σ_i |c_a,i − c_b,i| ≤ abs + rel · Σ_i max(c_a,i, c_b,i) over its neurons i, i.e. at
+    most `rel` of the spikes lack a counterpart in the same neuron's count (plus `abs` spikes
+    of slack for sparse populations). Defaults 2 and 0.25: quantization moves spikes by a step
+    or two and, in recurrent networks, decorrelates them after a while (examples/recurrent_ei:
+    0.10), while a wrong scale, sign, delay or connection changes counts wholesale.
+    van_rossum: the normalised distance 2·ΣD²/(n_a+n_b) (0 = same spikes, ~1 = independent
+    trains), judged only when set, since chaotic networks drift towards 1 as runs get longer.
     """
 
     abs: int = 2
-    rel: float = 0.1
-    van_rossum: float = 0.5
+    rel: float = 0.25
+    van_rossum: float | None = None
     tau_ms: float = 10.0
+
+    def __str__(self) -> str:
+        vr = "" if self.van_rossum is None else f", van Rossum ≤ {self.van_rossum}"
+        return f"Σ|Δcount| ≤ {self.abs} + {self.rel:g}·Σcount{vr} (tau {self.tau_ms:g} ms)"
 
     @staticmethod
     def parse(text: str) -> "Tolerance":
-        """'abs=2,rel=0.1,van_rossum=0.5,tau_ms=10' (any subset); a bare number sets rel."""
+        """'abs=2,rel=0.25,van_rossum=0.5,tau_ms=10' (any subset); a bare number sets rel."""
         fields = {"abs": int, "rel": float, "van_rossum": float, "tau_ms": float}
         values = {}
         for item in filter(None, (s.strip() for s in text.split(","))):
@@ -217,18 +226,18 @@ def van_rossum_sq(raster_a: np.ndarray, raster_b: np.ndarray, decay: float) -> n
 
 def compare_quantized(net: Network, a: str, ra: Result, b: str, rb: Result, steps: int,
                       tol: Tolerance) -> PairResult:
-    """Per-neuron spike counts within tolerance and van Rossum distance per population."""
+    """Per-neuron spike counts within tolerance (and van Rossum distance, when set)."""
     order = {name: i for i, name in enumerate(net.populations)}
     problems = _missing_populations(net, ra, rb, a, b)
     decay = math.exp(-net.dt / tol.tau_ms)
-    firsts, out_of_tol, compared, per_pop = [], 0, 0, {}
+    firsts, mismatches, compared, per_pop = [], 0, 0, {}
     for pop, (only_a, only_b, union) in _spike_diff(net, ra, rb, steps).items():
         p = net.populations[pop]
         compared += union
-        ca, cb = (np.bincount(_spike_keys(r, pop, p.size, steps) % p.size, minlength=p.size)
-                  for r in (ra, rb))
-        bad = np.abs(ca - cb) > tol.abs + tol.rel * np.maximum(ca, cb)
-        out_of_tol += int(bad.sum())
+        mismatches += len(only_a) + len(only_b)
+        keys = [_spike_keys(r, pop, p.size, steps) for r in (ra, rb)]
+        ca, cb = (np.bincount(k % p.size, minlength=p.size) for k in keys)
+        count_diff, count_max = int(np.abs(ca - cb).sum()), int(np.maximum(ca, cb).sum())
         diff_keys = np.concatenate([only_a, only_b])
         if len(diff_keys):
             k = int(diff_keys.min())
@@ -236,21 +245,21 @@ def compare_quantized(net: Network, a: str, ra: Result, b: str, rb: Result, step
         cols = np.unique(diff_keys % p.size)  # only neurons that differ have D > 0
         d2 = 0.0
         if len(cols):
-            rasters = [np.isin(np.arange(steps)[:, None] * p.size + cols[None, :], keys)
-                       for keys in (_spike_keys(r, pop, p.size, steps) for r in (ra, rb))]
-            d2 = float(van_rossum_sq(rasters[0], rasters[1], decay).sum())
+            grid = np.arange(steps)[:, None] * p.size + cols[None, :]
+            d2 = float(van_rossum_sq(np.isin(grid, keys[0]), np.isin(grid, keys[1]), decay).sum())
         total = int(ca.sum() + cb.sum())
         vr = 2.0 * d2 / total if total else 0.0
         per_pop[pop] = {"spikes": [int(ca.sum()), int(cb.sum())],
-                        "max_count_diff": int(np.abs(ca - cb).max(initial=0)),
-                        "neurons_out_of_tolerance": int(bad.sum()), "van_rossum": round(vr, 6)}
-        if vr > tol.van_rossum:
+                        "count_diff": count_diff,
+                        "count_diff_fraction": round(count_diff / count_max, 6) if count_max else 0.0,
+                        "max_neuron_count_diff": int(np.abs(ca - cb).max(initial=0)),
+                        "van_rossum": round(vr, 6)}
+        if count_diff > tol.abs + tol.rel * count_max:
+            problems.append(f"{pop}: spike counts differ by {count_diff} of {count_max} "
+                            f"(> {tol.abs} + {tol.rel:g}·{count_max})")
+        if tol.van_rossum is not None and vr > tol.van_rossum:
             problems.append(f"{pop}: van Rossum distance {vr:.3f} > {tol.van_rossum}")
-    verdict = "fail" if out_of_tol or problems else "pass"
-    if out_of_tol:
-        problems.insert(0, f"{out_of_tol} neuron(s) differ by more than {tol.abs} spikes "
-                           f"+ {tol.rel:.0%}")
-    return PairResult(a=a, b=b, contract="quantization", verdict=verdict,
-                      spikes_compared=compared, mismatches=out_of_tol,
+    return PairResult(a=a, b=b, contract="quantization", verdict="fail" if problems else "pass",
+                      spikes_compared=compared, mismatches=mismatches,
                       first=_earliest(firsts, order), note="; ".join(problems),
                       details={"populations": per_pop, "tolerance": asdict(tol)})

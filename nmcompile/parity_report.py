@@ -33,15 +33,11 @@ def _backends_line(report: ParityReport) -> str:
     return ", ".join(parts)
 
 
-def _quantization_note(p: PairResult) -> str:
-    pops = p.details.get("populations", {})
-    tol = p.details.get("tolerance", {})
-    each = ", ".join(f"{name} {d['spikes'][0]}/{d['spikes'][1]} spikes, max Δcount "
-                     f"{d['max_count_diff']}, van Rossum {d['van_rossum']:.3f}"
-                     for name, d in pops.items())
-    limit = (f"tolerance: Δcount ≤ {tol.get('abs')} + {tol.get('rel', 0):.0%}, van Rossum "
-             f"≤ {tol.get('van_rossum')} (tau {tol.get('tau_ms')} ms)")
-    return f"{each}; {limit}" if each else limit
+def _quantization_note(p: PairResult, tolerance) -> str:
+    each = "; ".join(f"{name} {d['spikes'][0]} vs {d['spikes'][1]} spikes, Σ|Δcount| "
+                     f"{d['count_diff']} ({d['count_diff_fraction']:.0%}), van Rossum "
+                     f"{d['van_rossum']:.2f}" for name, d in p.details.get("populations", {}).items())
+    return f"{each}; tolerance {tolerance}"
 
 
 def format_table(report: ParityReport) -> str:
@@ -60,7 +56,7 @@ def format_table(report: ParityReport) -> str:
     notes = [f"  {r.name}: {r.status} ({r.reason})" for r in report.runs if r.status != "ran"]
     for p in report.pairs:
         if p.contract == "quantization" and p.verdict != "skip":
-            notes.append(f"  {p.name}: {_quantization_note(p)}")
+            notes.append(f"  {p.name}: {_quantization_note(p, report.tolerance)}")
         if p.note and p.verdict != "skip":
             notes.append(f"  {p.name}: {p.note}")
     if notes:

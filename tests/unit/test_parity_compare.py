@@ -121,27 +121,28 @@ def test_float_exact_a_tie_does_not_excuse_a_real_mismatch_at_the_same_step():
 def test_quantization_within_tolerance_passes_and_still_reports_the_first_divergence():
     shifted = {"a": [(3, 0), (6, 2), (9, 1)], "b": BASE["b"]}
     pr = compare_quantized(_net(), "f", _result(BASE), "q", _result(shifted), STEPS, Tolerance())
-    assert (pr.verdict, pr.mismatches) == ("pass", 0)
-    assert pr.first == Mismatch(5, "a", 2)
-    vr = pr.details["populations"]["a"]["van_rossum"]
-    assert 0 < vr < 0.5
+    assert (pr.verdict, pr.mismatches, pr.first) == ("pass", 2, Mismatch(5, "a", 2))
+    a = pr.details["populations"]["a"]
+    assert (a["spikes"], a["count_diff"]) == ([3, 3], 0)
+    assert 0 < a["van_rossum"] < 0.5
 
 
 def test_quantization_fails_on_spike_counts_beyond_tolerance():
     many = {"a": BASE["a"] + [(t, 0) for t in range(10, 16)], "b": BASE["b"]}
-    pr = compare_quantized(_net(), "f", _result(BASE), "q", _result(many), STEPS,
-                           Tolerance(van_rossum=10.0))
-    assert (pr.verdict, pr.mismatches, pr.first) == ("fail", 1, Mismatch(10, "a", 0))
+    pr = compare_quantized(_net(), "f", _result(BASE), "q", _result(many), STEPS, Tolerance())
+    assert (pr.verdict, pr.mismatches, pr.first) == ("fail", 6, Mismatch(10, "a", 0))
+    assert "a: spike counts differ by 6 of 9" in pr.note
     loose = compare_quantized(_net(), "f", _result(BASE), "q", _result(many), STEPS,
-                              Tolerance(abs=6, van_rossum=10.0))
+                              Tolerance(abs=6))
     assert loose.verdict == "pass"
 
 
-def test_quantization_fails_on_van_rossum_distance_beyond_tolerance():
+def test_quantization_judges_van_rossum_distance_only_when_a_limit_is_set():
     moved = {"a": [(t + 4, n) for t, n in BASE["a"]], "b": BASE["b"]}
-    pr = compare_quantized(_net(), "f", _result(BASE), "q", _result(moved), STEPS,
-                           Tolerance(van_rossum=0.2))
-    assert pr.verdict == "fail" and pr.mismatches == 0 and "van Rossum" in pr.note
+    args = (_net(), "f", _result(BASE), "q", _result(moved), STEPS)
+    assert compare_quantized(*args, Tolerance()).verdict == "pass"
+    pr = compare_quantized(*args, Tolerance(van_rossum=0.2))
+    assert pr.verdict == "fail" and "van Rossum" in pr.note
 
 
 def _van_rossum_brute(a: np.ndarray, b: np.ndarray, decay: float) -> float:
