@@ -1,0 +1,126 @@
+"""Design rules of a mapping: a list of small named functions, each returning every violation.
+
+Each diagnostic names the object, the quantity, the limit and a fix, e.g.
+`population exc: fan-in 5,000 axons > 4,096 per core on loihi2: split the projection or lower
+connectivity`. `check_design_rules` runs them all, so a user sees every problem at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from nmcompile.diagnostics import Diagnostic
+from nmcompile.ir import Network
+from nmcompile.target_schema import Target
+
+from .costs import population_offsets
+from .partition import Mapping, PopulationCosts, neuron_core_pairs
+
+
+@dataclass(frozen=True, eq=False)
+class DrcContext:
+    """Everything a rule may read; computed once by `check_design_rules`."""
+
+    net: Network
+    target: Target
+    costs: PopulationCosts
+    mapping: Mapping
+    pairs: sp.csr_matrix  # (neuron, destination core) pairs, see partition.neuron_core_pairs
+
+
+def _neurons(count: int, size: int) -> str:
+    return f"{count:,} of {size:,} neurons" if size > 1 else "its neuron"
+
+
+def rule_delay(ctx: DrcContext) -> list[Diagnostic]:
+    limit = ctx.target.numerics.max_delay
+    out = []
+    for proj in ctx.net.projections:
+        r = proj.delay_range()
+        if r and r[1] > limit:
+            n = int(np.count_nonzero(proj.delay > limit))
+            out.append(Diagnostic(
+                "error", "NM601",
+                f"projection {proj.name}: delay {r[1]:,} steps > {limit:,} on {ctx.target.name} "
+                f"({n:,} of {proj.n_synapses:,} synapses): shorten the delays or chain relay "
+                f"neurons", proj.location))
+    return out
+
+
+def rule_fan_in(ctx: DrcContext) -> list[Diagnostic]:
+    limit = ctx.target.resources.input_axons_per_core
+    out = []
+    for name, inc in ctx.costs.incoming.items():
+        over = inc.fan_in > limit
+        if over.any():
+            pop = ctx.net.populations[name]
+            out.append(Diagnostic(
+                "error", "NM602",
+                f"population {name}: fan-in {int(inc.fan_in.max()):,} axons > {limit:,} per core "
+                f"on {ctx.target.name} ({_neurons(int(over.sum()), pop.size)}): split the "
+                f"projection or lower connectivity", pop.location))
+    return out
+
+
+def rule_synaptic_memory(ctx: DrcContext) -> list[Diagnostic]:
+    limit = ctx.target.resources.max_synapses_per_core()
+    out = []
+    for name, inc in ctx.costs.incoming.items():
+        over = inc.words > limit
+        if over.any():
+            pop = ctx.net.populations[name]
+            worst = int(np.argmax(inc.words))
+            n_syn = int(inc.row_ptr[worst + 1] - inc.row_ptr[worst])
+            out.append(Diagnostic(
+                "error", "NM603",
+                f"population {name}: synaptic memory {int(inc.words[worst]):,} words "
+                f"({n_syn:,} synapses + {int(inc.words[worst]) - n_syn:,} delay slots) > "
+                f"{limit:,} per core on {ctx.target.name} ({_neurons(int(over.sum()), pop.size)}): "
+                f"lower connectivity, merge parallel projections or shorten delays", pop.location))
+    return out
+
+
+def rule_fan_out(ctx: DrcContext) -> list[Diagnostic]:
+    """A neuron needs one output axon per destination core; one neuron alone may overflow a core."""
+    limit = ctx.target.resources.output_axons_per_core
+    offsets = population_offsets(ctx.net)
+    dest_cores = np.diff(ctx.pairs.indptr)
+    out = []
+    for name in ctx.mapping.populations:
+        pop = ctx.net.populations[name]
+        fan = dest_cores[offsets[name]:offsets[name] + pop.size]
+        over = fan > limit
+        if over.any():
+            out.append(Diagnostic(
+                "error", "NM604",
+                f"population {name}: fan-out {int(fan.max()):,} cores > {limit:,} output axons "
+                f"per core on {ctx.target.name} ({_neurons(int(over.sum()), pop.size)}): lower "
+                f"connectivity or relay through more neurons", pop.location))
+    return out
+
+
+def rule_cores(ctx: DrcContext) -> list[Diagnostic]:
+    res = ctx.target.resources
+    cores = int(np.unique(ctx.mapping.block_core).size)
+    available = res.chips * res.cores_per_chip
+    if cores <= available:
+        return []
+    chips = -(-cores // res.cores_per_chip)
+    return [Diagnostic(
+        "error", "NM605",
+        f"network {ctx.net.name}: {cores:,} cores needed > {available:,} on {ctx.target.name} "
+        f"({res.chips:,} chip(s) × {res.cores_per_chip:,} cores; {chips:,} chips would do): use a "
+        f"target with more chips or shrink the network", ctx.net.location)]
+
+
+RULES = (rule_delay, rule_fan_in, rule_synaptic_memory, rule_fan_out, rule_cores)
+
+
+def check_design_rules(net: Network, target: Target, mapping: Mapping,
+                       costs: PopulationCosts) -> list[Diagnostic]:
+    """Every violation of every rule, in rule order."""
+    ctx = DrcContext(net, target, costs, mapping, neuron_core_pairs(net, mapping)[0])
+    return [d for rule in RULES for d in rule(ctx)]
+
