@@ -1,0 +1,139 @@
+"""Run a network on one Brian2 code target: numpy, cython (runtime devices) or cpp_standalone.
+
+All three compute the same floats: Brian2's default gcc flags (-ffast-math, -march=native)
+would let the compiler fuse `v * v_keep` and `+ u` into one FMA or regroup sums, so compiled
+targets use flags that keep IEEE semantics, and compiled code is cached in our own folders
+(Brian2's cython cache key ignores compiler flags).
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from nmcompile.diagnostics import InputError
+from nmcompile.ir import Network, source_spikes
+from nmcompile.result import Result
+
+from .lowering import collect, lower
+
+CODE_TARGETS = ("numpy", "cython", "cpp_standalone")
+EXACT_GCC_ARGS = ["-w", "-O3", "-std=c++11", "-fno-fast-math", "-ffp-contract=off"]
+
+
+def cache_root() -> Path:
+    """~/.cache/nmcompile/brian2 (or under $XDG_CACHE_HOME)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "nmcompile" / "brian2"
+
+
+def simulate(net: Network, steps: int, code_target: str = "numpy",
+             progress: bool = False) -> Result:
+    """Run `net` for `steps` steps on `code_target`; a fresh Brian2 Network every call."""
+    if code_target not in CODE_TARGETS:
+        raise InputError(f"unknown Brian2 code target {code_target!r}; "
+                         f"choose from {', '.join(CODE_TARGETS)}")
+    import brian2 as b2
+
+    with _prefs(code_target):
+        if code_target == "cpp_standalone":
+            return _run_standalone(b2, net, steps, progress)
+        clock = b2.Clock(dt=net.dt * b2.ms, name="nmc_clock")
+        lowered = lower(net, steps, clock)
+        network = b2.Network(*lowered.objects)
+        with _progress_bar(progress) as report:
+            network.run(steps * net.dt * b2.ms, namespace={}, report=report,
+                        report_period=1 * b2.second)
+        return collect(lowered, net, steps)
+
+
+def _run_standalone(b2, net: Network, steps: int, progress: bool) -> Result:
+    """Build (or reuse) the C++ project of this exact model and run it."""
+    from brian2.devices.device import all_devices, reset_device, set_device
+
+    directory = cache_root() / "standalone" / model_hash(net, steps)
+    directory.mkdir(parents=True, exist_ok=True)
+    device = all_devices["cpp_standalone"]
+    with open(directory / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)   # one build and run per folder at a time
+        set_device("cpp_standalone", build_on_run=False)
+        try:
+            clock = b2.Clock(dt=net.dt * b2.ms, name="nmc_clock")
+            lowered = lower(net, steps, clock)
+            network = b2.Network(*lowered.objects)
+            network.run(steps * net.dt * b2.ms, namespace={},
+                        report="stderr" if progress else None)
+            device.build(directory=str(directory), compile=True, run=True, clean=False,
+                         with_output=progress)
+            return collect(lowered, net, steps)
+        finally:
+            device.reinit()
+            reset_device()
+
+
+def model_hash(net: Network, steps: int) -> str:
+    """Digest of everything the generated C++ depends on: model, source spikes, run, tools."""
+    import brian2
+
+    h = hashlib.sha256()
+    head = {"dt": net.dt, "steps": steps, "brian2": brian2.__version__, "gcc": EXACT_GCC_ARGS,
+            "populations": [(p.name, p.size, p.model.kind, repr(p.model) if not p.is_source
+                             else None) for p in net.populations.values()],
+            "probes": [(p.population, p.var) for p in net.probes]}
+    h.update(json.dumps(head, sort_keys=True).encode())
+    for pop in net.populations.values():
+        if pop.is_source:
+            for a in source_spikes(pop, net, steps):
+                h.update(np.ascontiguousarray(a, dtype=np.int64).tobytes())
+    for proj in net.projections:
+        h.update(json.dumps([proj.name, proj.pre, proj.post]).encode())
+        for a in (proj.pre_idx, proj.post_idx, proj.delay):
+            h.update(np.ascontiguousarray(a, dtype=np.int64).tobytes())
+        h.update(np.ascontiguousarray(proj.weight, dtype=np.float64).tobytes())
+    return h.hexdigest()[:24]
+
+
+@contextlib.contextmanager
+def _prefs(code_target: str):
+    """Brian2 preferences for this run, restored afterwards (they are process-global)."""
+    from brian2 import prefs
+
+    wanted = {
+        "codegen.target": "cython" if code_target == "cython" else "numpy",
+        "codegen.cpp.extra_compile_args_gcc": EXACT_GCC_ARGS,
+        "codegen.runtime.cython.cache_dir": str(cache_root() / "cython"),
+        "devices.cpp_standalone.extra_make_args_unix": [f"-j{min(4, os.cpu_count() or 1)}"],
+    }
+    saved = {key: prefs[key] for key in wanted}
+    try:
+        for key, value in wanted.items():
+            prefs[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            prefs[key] = value
+
+
+@contextlib.contextmanager
+def _progress_bar(enabled: bool):
+    """A Brian2 `report` callable drawing a tqdm bar that shows up after 2 s, or None."""
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, unit="%", desc="brian2", delay=2.0, leave=False,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+    def report(elapsed, completed, start, duration):
+        bar.update(round(100 * float(completed)) - bar.n)
+
+    try:
+        yield report
+    finally:
+        bar.close()
