@@ -33,11 +33,13 @@ def _backends_line(report: ParityReport) -> str:
     return ", ".join(parts)
 
 
-def _quantization_note(p: PairResult, tolerance) -> str:
-    each = "; ".join(f"{name} {d['spikes'][0]} vs {d['spikes'][1]} spikes, Σ|Δcount| "
-                     f"{d['count_diff']} ({d['count_diff_fraction']:.0%}), van Rossum "
-                     f"{d['van_rossum']:.2f}" for name, d in p.details.get("populations", {}).items())
-    return f"{each}; tolerance {tolerance}"
+def _quantization_notes(p: PairResult, tolerance) -> list[str]:
+    out = [f"  {p.name}, per population (tolerance {tolerance}):"]
+    for name, d in p.details.get("populations", {}).items():
+        out.append(f"    {name}: {d['spikes'][0]} vs {d['spikes'][1]} spikes, Σ|Δcount| "
+                   f"{d['count_diff']} ({d['count_diff_fraction']:.0%}), max per neuron "
+                   f"{d['max_neuron_count_diff']}, van Rossum {d['van_rossum']:.2f}")
+    return out
 
 
 def format_table(report: ParityReport) -> str:
@@ -56,7 +58,7 @@ def format_table(report: ParityReport) -> str:
     notes = [f"  {r.name}: {r.status} ({r.reason})" for r in report.runs if r.status != "ran"]
     for p in report.pairs:
         if p.contract == "quantization" and p.verdict != "skip":
-            notes.append(f"  {p.name}: {_quantization_note(p, report.tolerance)}")
+            notes += _quantization_notes(p, report.tolerance)
         if p.note and p.verdict != "skip":
             notes.append(f"  {p.name}: {p.note}")
     if notes:
