@@ -27,13 +27,18 @@ def _cmd_info(args) -> int:
 def _cmd_run(args) -> int:
     from nmcompile import driver
     from nmcompile.modelfile import load_model
-    net = load_model(args.model)
+    if args.model.endswith(".nmc"):  # a chip image from `nmc compile -o`: run its integers
+        from nmcompile.mapping.image import read_image
+        model = read_image(args.model).qnet
+        net = model.network
+    else:
+        model = net = load_model(args.model)
     options = {"progress": not args.quiet}
     if args.code_target:
         options["code_target"] = args.code_target
     if args.strict:
         options["strict"] = True
-    result = driver.run(net, args.backend, steps=args.steps, target=args.target, options=options)
+    result = driver.run(model, args.backend, steps=args.steps, target=args.target, options=options)
     if args.output:
         result.save(args.output)
     if args.plot:
@@ -80,15 +85,29 @@ def _cmd_targets(args) -> int:
 def _cmd_compile(args) -> int:
     import json
     from nmcompile.driver import DEFAULT_TARGET
+    from nmcompile.mapping.pipeline import compile_network, emulator_run
+    from nmcompile.mapping.report import mapping_report
     from nmcompile.modelfile import load_model
-    from nmcompile.quantize import quantize
     from nmcompile.targets import load_target
     net = load_model(args.model)
-    qnet = quantize(net, load_target(args.target or DEFAULT_TARGET))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(dict(qnet.report.to_dict(), model=net.name), fh, indent=1)
-    print(qnet.report.text())
+    target = load_target(args.target or DEFAULT_TARGET)
+    compiled = compile_network(net, target)
+    qnet, mapping = compiled.qnet, compiled.mapping
+    if args.output:
+        from nmcompile.mapping.image import write_image
+        write_image(args.output, qnet, mapping)
+        print(f"{net.name}: {mapping.n_chips} chip(s), {mapping.cores.size} core(s) on "
+              f"{target.name} -> {args.output}")
+    if args.report or args.json or not args.output:
+        run = emulator_run(qnet, net.steps)
+        mrep = mapping_report(net, target, mapping, compiled.costs, run, net.steps)
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as fh:
+                json.dump(dict(qnet.report.to_dict(), model=net.name, mapping=mrep.to_dict()),
+                          fh, indent=1)
+        if args.report or not args.output:
+            print(qnet.report.text())
+            print(mrep.text())
     return 0
 
 
@@ -117,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser("run", help="simulate on one backend; write spikes (.npz)")
-    p.add_argument("model")
+    p.add_argument("model", help="model file, or chip image (.nmc) for a fixed-point backend")
     p.add_argument("--backend", "-b", required=True, help="brian2 | lava | lava-fixed | emulator")
     p.add_argument("--target", "-t", help="chip target for fixed-point backends (name or YAML file)")
     p.add_argument("--steps", type=_positive_int, help="run length (default: the model's steps)")
@@ -149,9 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help="quantize for a target and report what was lost")
     p.add_argument("model")
     p.add_argument("--target", "-t", help="chip target (name or YAML file; default loihi2)")
+    p.add_argument("-o", "--output", help="write the chip image here (.nmc)")
     p.add_argument("--report", action="store_true",
-                   help="print the quantization report (printed anyway until -o exists)")
-    p.add_argument("--json", help="write the quantization report here as JSON")
+                   help="print the quantization and mapping report (printed anyway without -o)")
+    p.add_argument("--json", help="write the quantization and mapping report here as JSON")
     p.set_defaults(func=_cmd_compile)
     return parser
 

@@ -154,8 +154,9 @@ def split_blocks(pop, start, stop, parts) -> list[np.ndarray]:
 
 
 def neuron_core_pairs(net: Network, mapping: Mapping) -> tuple[sp.csr_matrix, np.ndarray]:
-    """(all neurons × cores) matrix with one entry per (LIF neuron, destination core) pair, and
-    the global core of every neuron (−1 for sources). Row nnz = a neuron's output axons."""
+    """(all neurons × cores) matrix with one entry per (neuron, destination core) pair, and the
+    global core of every neuron (−1 for sources). Row nnz of a LIF neuron = its output axons;
+    column nnz = the input axons of a core. Entries count the synapses of each pair."""
     offsets = population_offsets(net)
     n_total = net.n_neurons
     n_cores = int(mapping.block_core.max()) + 1 if mapping.block_core.size else 0
@@ -165,7 +166,7 @@ def neuron_core_pairs(net: Network, mapping: Mapping) -> tuple[sp.csr_matrix, np
         gcore[offsets[name]:offsets[name] + size] = mapping.neuron_cores(name, size)
     rows, cols = [], []
     for proj in net.projections:
-        if proj.pre in mapping.populations and proj.n_synapses:
+        if proj.n_synapses:
             rows.append(proj.pre_idx.astype(np.int64) + offsets[proj.pre])
             cols.append(gcore[offsets[proj.post] + proj.post_idx.astype(np.int64)])
     if not rows:
@@ -185,5 +186,6 @@ def core_packets(net: Network, mapping: Mapping) -> sp.csr_matrix:
     pairs, gcore = neuron_core_pairs(net, mapping)
     n_cores = pairs.shape[1]
     src = gcore[np.repeat(np.arange(pairs.shape[0]), np.diff(pairs.indptr))]
-    return sp.csr_matrix((np.ones(pairs.indices.size, np.int64), (src, pairs.indices)),
-                         shape=(n_cores, n_cores))
+    on_chip = src >= 0
+    return sp.csr_matrix((np.ones(int(on_chip.sum()), np.int64),
+                          (src[on_chip], pairs.indices[on_chip])), shape=(n_cores, n_cores))

@@ -1,0 +1,203 @@
+"""Resource report of a mapping: utilisation per core, spike traffic, energy and time per step.
+
+Traffic comes from a run's spikes: a spike leaves its core once per destination core (one
+packet), and costs one synaptic operation per synapse. Energy and time use the target's
+per-operation figures, each quoted with the source written next to it in the target file.
+Stated approximations: an "active" neuron update is one whose neuron spiked that step; a
+packet to another core of the same chip costs one within-tile spike plus one tile hop per step
+of Manhattan distance, cores laid out row by row on a square grid; packets between chips and
+from the host are counted but not costed (no target gives a figure for them).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nmcompile.ir import Network, source_spikes
+from nmcompile.result import Result
+from nmcompile.target_schema import Target
+
+from .costs import population_offsets
+from .partition import Mapping, PopulationCosts, neuron_core_pairs
+
+RESOURCES = ("neurons", "synaptic_words", "input_axons", "output_axons")
+
+
+@dataclass
+class MappingReport:
+    """Everything `nmc compile --report` prints about the mapping, and its JSON form."""
+
+    target: str
+    placement: str
+    chips_used: int
+    cores_used: int
+    capacity: dict[str, int]
+    per_core: dict[str, list[int]]          # resource -> value per used core (sorted core ids)
+    core_ids: list[int]
+    static_inter_chip_pairs: int
+    traffic: dict[str, int] = field(default_factory=dict)
+    energy_pj: dict[str, float] = field(default_factory=dict)
+    time_ns: dict[str, float] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    def text(self) -> str:
+        lines = [f"mapping on {self.target}: {self.chips_used} chip(s), {self.cores_used} core(s), "
+                 f"placement {self.placement}; inter-chip (neuron, core) pairs "
+                 f"{self.static_inter_chip_pairs:,}",
+                 "  utilisation per core     min     mean      max   (limit)"]
+        for res in RESOURCES:
+            frac = np.asarray(self.per_core[res], float) / self.capacity[res]
+            lines.append(f"    {res:<18} {frac.min():7.1%} {frac.mean():7.1%} {frac.max():7.1%}"
+                         f"   ({self.capacity[res]:,})" if frac.size else f"    {res:<18} -")
+        if self.traffic:
+            t = self.traffic
+            lines.append(f"  traffic over {t['steps']} steps: {t['spikes']:,} spikes, "
+                         f"{t['synaptic_events']:,} synaptic events; packets {t['packets']:,}: "
+                         f"{t['within_core']:,} within a core, {t['between_cores']:,} between "
+                         f"cores of a chip ({t['hops']:,} hops), {t['between_chips']:,} between "
+                         f"chips, {t['from_host']:,} from the host")
+        for name, costs, unit, how in (
+                ("energy", self.energy_pj, "pJ", "summed over cores"),
+                ("time", self.time_ns, "ns", "the busiest core's work plus the barrier sync; "
+                                             "work summed over cores")):
+            if costs:
+                parts = ", ".join(f"{k} {v:,.1f}" for k, v in costs.items() if k != "per_step")
+                lines.append(f"  {name} per step ≈ {costs['per_step']:,.1f} {unit} ({how}: "
+                             f"{parts})")
+        if self.missing:
+            lines.append(f"  not estimated (no figure in target {self.target}): "
+                         + ", ".join(self.missing))
+        for key, src in self.sources.items():
+            lines.append(f"    {key}: {src}")
+        return "\n".join(lines)
+
+
+def mapping_report(net: Network, target: Target, mapping: Mapping, costs: PopulationCosts,
+                   run: Result | None = None, steps: int | None = None) -> MappingReport:
+    """Utilisation of `mapping`; with an emulator `run`, its traffic, energy and time too."""
+    res = target.resources
+    pairs, gcore = neuron_core_pairs(net, mapping)
+    used = np.unique(mapping.block_core)
+    n_cores = pairs.shape[1]
+    offsets = population_offsets(net)
+    lif = gcore >= 0
+    words = np.zeros(net.n_neurons, np.int64)
+    for name, inc in costs.incoming.items():
+        words[offsets[name]:offsets[name] + inc.words.size] = inc.words
+    per_core = {
+        "neurons": np.bincount(gcore[lif], minlength=n_cores),
+        "synaptic_words": np.bincount(gcore[lif], weights=words[lif], minlength=n_cores),
+        "input_axons": np.diff(pairs.tocsc().indptr),
+        "output_axons": np.bincount(gcore[lif], weights=np.diff(pairs.indptr)[lif],
+                                    minlength=n_cores)}
+    src_core = np.repeat(gcore, np.diff(pairs.indptr))
+    cross = (src_core >= 0) & (src_core // res.cores_per_chip != pairs.indices // res.cores_per_chip)
+    report = MappingReport(
+        target=target.name, placement=mapping.placement, chips_used=mapping.n_chips,
+        cores_used=int(used.size),
+        capacity={"neurons": res.neurons_per_core, "synaptic_words": res.max_synapses_per_core(),
+                  "input_axons": res.input_axons_per_core,
+                  "output_axons": res.output_axons_per_core},
+        per_core={k: [int(x) for x in v[used]] for k, v in per_core.items()},
+        core_ids=[int(c) for c in used], static_inter_chip_pairs=int(cross.sum()))
+    if run is not None:
+        steps = int(steps or run.meta.get("steps") or net.steps)
+        spikes = _spike_counts(net, run, steps)
+        report.traffic = _traffic(net, pairs, gcore, src_core, spikes, steps, res.cores_per_chip)
+        _estimate(report, net, target, gcore, spikes, steps, pairs)
+    return report
+
+
+def _spike_counts(net: Network, run: Result, steps: int) -> np.ndarray:
+    counts = np.zeros(net.n_neurons, np.int64)
+    offsets = population_offsets(net)
+    for pop in net.populations.values():
+        neurons = source_spikes(pop, net, steps)[1] if pop.is_source else run.spikes[pop.name][1]
+        counts[offsets[pop.name]:offsets[pop.name] + pop.size] = np.bincount(neurons,
+                                                                             minlength=pop.size)
+    return counts
+
+
+def _traffic(net, pairs, gcore, src_core, spikes, steps, cpc) -> dict[str, int]:
+    per_entry = np.repeat(spikes, np.diff(pairs.indptr))
+    dst = pairs.indices
+    host = src_core < 0
+    same_core = ~host & (src_core == dst)
+    same_chip = ~host & ~same_core & (src_core // cpc == dst // cpc)
+    width = math.ceil(math.sqrt(cpc))
+    a, b = src_core % cpc, dst % cpc
+    hops = np.abs(a % width - b % width) + np.abs(a // width - b // width)
+    return {"steps": steps, "spikes": int(spikes.sum()),
+            "synaptic_events": int(per_entry @ pairs.data.astype(np.int64)),
+            "packets": int(per_entry.sum()), "within_core": int(per_entry[same_core].sum()),
+            "between_cores": int(per_entry[same_chip].sum()),
+            "hops": int((per_entry * hops)[same_chip].sum()),
+            "between_chips": int(per_entry[~host & ~same_core & ~same_chip].sum()),
+            "from_host": int(per_entry[host].sum()),
+            "active_updates": int(spikes[gcore >= 0].sum()),
+            "neuron_updates": int(np.count_nonzero(gcore >= 0)) * steps}
+
+
+def _estimate(report: MappingReport, net, target: Target, gcore, spikes, steps, pairs):
+    """Per-step energy (pJ) and time (ns); every figure used is quoted with its source."""
+    t = report.traffic
+    counts = {"synaptic_op": t["synaptic_events"], "neuron_update_active": t["active_updates"],
+              "neuron_update_inactive": t["neuron_updates"] - t["active_updates"],
+              "spike_within_tile": t["within_core"] + t["between_cores"], "tile_hop": t["hops"]}
+    cited = _figure_sources(target)
+    sources = {k: cited.get(k, f"target {target.name} (no source given)")
+               for k in (*target.energy, *target.time)}
+    for table, unit, out in ((target.energy, "pj", report.energy_pj),
+                             (target.time, "ns", report.time_ns)):
+        for op, n in counts.items():
+            key = f"{op}_{unit}"
+            if key in table:
+                out[op] = table[key] * n / steps
+                report.sources[key] = sources[key]
+            else:
+                report.missing.append(key)
+    if report.time_ns:
+        report.time_ns["per_step"] = _step_time_ns(target, gcore, spikes, steps, pairs)
+        if "barrier_sync_ns" in target.time:
+            report.sources["barrier_sync_ns"] = sources["barrier_sync_ns"]
+    if report.energy_pj and "static_power_per_core_mw" in target.energy and report.time_ns:
+        report.energy_pj["static"] = (target.energy["static_power_per_core_mw"] * 1e-3
+                                      * report.cores_used * report.time_ns["per_step"] * 1e-9
+                                      * 1e12)
+        report.sources["static_power_per_core_mw"] = sources["static_power_per_core_mw"]
+    if report.energy_pj:
+        report.energy_pj["per_step"] = sum(report.energy_pj.values())
+
+
+def _step_time_ns(target: Target, gcore, spikes, steps, pairs) -> float:
+    """Cores run in parallel: the busiest core's mean work per step, plus the barrier sync."""
+    fig = target.time
+    n_cores = pairs.shape[1]
+    lif = gcore >= 0
+    events = np.bincount(pairs.indices, weights=np.repeat(spikes, np.diff(pairs.indptr))
+                         * pairs.data, minlength=n_cores)
+    active = np.bincount(gcore[lif], weights=spikes[lif], minlength=n_cores)
+    inactive = np.bincount(gcore[lif], minlength=n_cores) * steps - active
+    work = (events * fig.get("synaptic_op_ns", 0.0) + active * fig.get("neuron_update_active_ns", 0.0)
+            + inactive * fig.get("neuron_update_inactive_ns", 0.0)) / steps
+    return float(work.max(initial=0.0)) + fig.get("barrier_sync_ns", 0.0)
+
+
+def _figure_sources(target: Target) -> dict[str, str]:
+    """The comment written after each figure in the target file (where its source is cited)."""
+    if not target.file:
+        return {}
+    out = {}
+    with open(target.file, encoding="utf-8") as fh:
+        for line in fh:
+            m = re.match(r"\s*([a-z_]+)\s*:\s*[-0-9.e]+\s*#\s*(.+?)\s*$", line)
+            if m:
+                out[m.group(1)] = m.group(2)
+    return out
