@@ -6,6 +6,7 @@ so a network that cannot fit is refused before anything big is allocated.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
@@ -14,8 +15,10 @@ from nmcompile.ir import Population
 BYTES_PER_SYNAPSE = 64  # final arrays (4+4+8+4) plus the transient copies of building them
 
 
-def expected_synapses(kind: str, arg, n_pre: int, n_post: int, self_ok: bool, same: bool) -> float:
-    """Synapse count a connector will produce (its mean for random ones), before drawing it."""
+def expected_synapses(kind: str, arg, n_pre: int, n_post: int, self_ok: bool, same: bool,
+                      shape: tuple[int, ...] = ()) -> float:
+    """Synapse count a connector will produce (its mean for random ones, a bound for grid),
+    before drawing it; `shape` is the grid shape of the post population."""
     pairs = n_pre * n_post - (0 if self_ok or not same else min(n_pre, n_post))
     if kind == "all_to_all":
         return pairs
@@ -25,7 +28,23 @@ def expected_synapses(kind: str, arg, n_pre: int, n_post: int, self_ok: bool, sa
         return pairs * arg
     if kind == "fixed_indegree":
         return n_post * arg
-    return 0.0  # grid, list and file: bounded by their own input size
+    if kind == "grid":
+        return min(pairs, n_post * neighbourhood_size(arg["radius"], arg["diagonal"], shape))
+    return 0.0  # list and file: bounded by their own input size
+
+
+def neighbourhood_size(radius: int, diagonal: bool, shape: tuple[int, ...]) -> int:
+    """Cells within `radius` of a cell (itself included), ignoring edges: an upper bound."""
+    reach = [min(radius, s - 1) for s in shape]  # farther offsets reach nothing new
+    if diagonal:
+        return math.prod(2 * r + 1 for r in reach)
+    counts = np.zeros(radius + 1)  # Manhattan ball, one dimension at a time: offsets by distance
+    counts[0] = 1.0
+    for r in reach:
+        ways = np.full(r + 1, 2.0)  # offsets -k and +k in this dimension
+        ways[0] = 1.0
+        counts = np.convolve(counts, ways)[:radius + 1]
+    return int(counts.sum())
 
 
 def available_memory() -> int:
@@ -95,7 +114,8 @@ def grid(shape: tuple[int, ...], radius: int, diagonal: bool, wrap: bool,
     """Cells within `radius` steps: Chebyshev distance with diagonals, Manhattan distance without."""
     coords = np.indices(shape).reshape(len(shape), -1).T  # flat index -> coordinates (C order)
     pres, posts = [], []
-    for offset in itertools.product(range(-radius, radius + 1), repeat=len(shape)):
+    reach = [range(-min(radius, s - 1), min(radius, s - 1) + 1) for s in shape]  # more adds nothing
+    for offset in itertools.product(*reach):
         dist = max(map(abs, offset)) if diagonal else sum(map(abs, offset))
         if dist > radius or (dist == 0 and not self_ok):
             continue

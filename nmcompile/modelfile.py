@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 
+from nmcompile.connectivity import available_memory
 from nmcompile.diagnostics import InputError, error
 from nmcompile.ir import LIF, Location, Network, Poisson, Population, Probe, SpikeArray
 from nmcompile.projections import build_projections
@@ -25,6 +26,7 @@ POP_KEYS = {
     "spike_array": ["model", "size", "shape", "spikes"],
 }
 PROBE_VARS = ("u", "v")
+BYTES_PER_NEURON = 64  # rates or state and traces of a neuron in the backends, generously
 
 
 def load_model(path: str) -> Network:
@@ -66,9 +68,14 @@ def is_number(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
+def shown(x: object) -> str:
+    """A value as the user wrote it: YAML's true/false rather than Python's True/False."""
+    return str(x).lower() if isinstance(x, bool) else repr(x)
+
+
 def number(x: object, path, src: Source, *, finite: bool = True) -> float:
     if not is_number(x) or (finite and not math.isfinite(x)):
-        raise src.fail(path, f"must be a {'finite ' if finite else ''}number, got {x!r}")
+        raise src.fail(path, f"must be a {'finite ' if finite else ''}number, got {shown(x)}")
     return float(x)
 
 
@@ -87,7 +94,7 @@ def integer(x: object, path, src: Source, *, minimum: int | None = None,
         x = int(x)
     if not isinstance(x, int) or isinstance(x, bool):
         bound = f" ≥ {minimum}" if minimum is not None else ""
-        raise src.fail(path, f"must be an integer{bound}, got {x!r}")
+        raise src.fail(path, f"must be an integer{bound}, got {shown(x)}")
     if minimum is not None and x < minimum:
         raise src.fail(path, f"must be an integer ≥ {minimum}, got {x}")
     if maximum is not None and x > maximum:
@@ -111,13 +118,17 @@ def populations(spec: object, src: Source) -> dict[str, Population]:
 def population(name: str, spec: object, path, src: Source) -> Population:
     if not isinstance(spec, dict):
         raise src.fail(path, "must be a mapping with 'model' and 'size'")
-    model = spec.get("model")
+    if "model" not in spec:
+        raise src.fail(path, "missing required key 'model'")
+    model = spec["model"]
     if model not in POP_KEYS:
-        raise src.fail(path + ("model",),
-                       f"must be one of {', '.join(POP_KEYS)}, got {model!r}"
-                       if "model" in spec else "missing required key 'model'")
+        raise src.fail(path + ("model",), f"must be one of {', '.join(POP_KEYS)}, got {model!r}")
     src.check_keys(spec, path, POP_KEYS[model], required=["size"])
     size = integer(spec["size"], path + ("size",), src, minimum=1)
+    need, have = size * BYTES_PER_NEURON, available_memory()
+    if need > have:
+        raise src.fail(path + ("size",), f"{size:,} neurons need ~{need / 2**30:,.1f} GiB, but only "
+                                         f"{have / 2**30:,.1f} GiB of memory is available")
     shape = None
     if "shape" in spec:
         raw = spec["shape"]

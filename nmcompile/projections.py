@@ -77,10 +77,11 @@ def parse_spec(i: int, item: object, pops, names: set, src: Source, base_dir: st
 
 def parse_connect(raw: object, pre: Population, post: Population, path, src: Source,
                   base_dir: str) -> tuple[str, object]:
-    from nmcompile.modelfile import integer, number
+    from nmcompile.modelfile import integer, number, unknown_name
     if isinstance(raw, str):
+        if raw not in CONNECTORS:
+            raise src.fail(path, unknown_name("connector", raw, CONNECTORS))
         if raw not in ("all_to_all", "one_to_one"):
-            src.check_keys({raw: None}, path[:-1], CONNECTORS)  # did-you-mean for a typo
             raise src.fail(path, f"{raw} needs an argument: {{{raw}: ...}}")
         if raw == "one_to_one" and pre.size != post.size:
             raise src.fail(path, f"one_to_one needs equal sizes, got {pre.name} {pre.size} and "
@@ -125,12 +126,16 @@ def parse_pair_list(arg, pre, post, path, src: Source) -> tuple[np.ndarray, np.n
     from nmcompile.modelfile import integer
     if not isinstance(arg, list):
         raise src.fail(path, f"must be a list of [pre, post] pairs, got {arg!r}")
-    pres, posts = [], []
+    pres, posts, seen = [], [], {}
     for k, pair in enumerate(arg):
         if not (isinstance(pair, list) and len(pair) == 2):
             raise src.fail(path + (k,), f"must be a [pre, post] pair, got {pair!r}")
         pres.append(integer(pair[0], path + (k, 0), src, minimum=0, maximum=pre.size - 1))
         posts.append(integer(pair[1], path + (k, 1), src, minimum=0, maximum=post.size - 1))
+        first = seen.setdefault((pres[-1], posts[-1]), k)
+        if first != k:
+            raise src.fail(path + (k,), f"synapse {pres[-1]} -> {posts[-1]} is listed twice "
+                                        f"(first at index {first})")
     return np.array(pres, dtype=np.int32), np.array(posts, dtype=np.int32)
 
 
@@ -142,6 +147,9 @@ def read_pair_file(arg, pre, post, path, src: Source, base_dir: str) -> dict:
     try:
         with np.load(full, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
+    except FileNotFoundError:
+        raise src.fail(path, f"no such file: {arg} (relative paths start at the model file's "
+                             f"folder)") from None
     except (OSError, ValueError) as exc:
         raise src.fail(path, f"cannot read {arg}: {exc}") from None
     unknown = set(arrays) - {"pre", "post", "weight", "delay"}
@@ -167,7 +175,8 @@ def check_memory(specs: list[Spec], src: Source) -> None:
     total = 0.0
     for s in specs:
         same = s.pre.name == s.post.name
-        total += conn.expected_synapses(s.kind, s.arg, s.pre.size, s.post.size, s.self_ok, same)
+        total += conn.expected_synapses(s.kind, s.arg, s.pre.size, s.post.size, s.self_ok, same,
+                                        conn.grid_shape(s.post))
     need, have = total * conn.BYTES_PER_SYNAPSE, conn.available_memory()
     if need > have:
         raise src.fail(("projections",),

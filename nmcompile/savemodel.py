@@ -14,6 +14,7 @@ import yaml
 
 from nmcompile.ir import LIF, Network, Poisson, Population, Projection
 from nmcompile.modelfile import FORMAT
+from nmcompile.yamlmarks import DUMPER
 
 INLINE_LIMIT = 2_000
 
@@ -78,7 +79,7 @@ def save_model(net: Network, path: str) -> None:
     doc, sidecars = to_document(net, sidecar_prefix=stem)
     for name, arrays in sidecars.items():
         _atomic_write(os.path.join(folder, name), lambda fh, a=arrays: np.savez(fh, **a), "wb")
-    text = yaml.dump(doc, Dumper=yaml.SafeDumper, sort_keys=False, default_flow_style=None, width=100)
+    text = yaml.dump(doc, Dumper=DUMPER, sort_keys=False, default_flow_style=None, width=100)
     _atomic_write(path, lambda fh: fh.write(text), "w")
 
 

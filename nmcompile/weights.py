@@ -65,7 +65,9 @@ def draw_delays(item: dict, from_file, n: int, path, src: Source,
         src.check_keys(raw, where, ["uniform_int"], required=["uniform_int"])
         lo, hi = pair(raw["uniform_int"], where + ("uniform_int",), src)
         lo = integer(lo, where + ("uniform_int", 0), src, minimum=1, maximum=MAX_DELAY)
-        hi = integer(hi, where + ("uniform_int", 1), src, minimum=lo, maximum=MAX_DELAY)
+        hi = integer(hi, where + ("uniform_int", 1), src, minimum=1, maximum=MAX_DELAY)
+        if hi < lo:
+            raise src.fail(where + ("uniform_int",), f"needs lo ≤ hi, got [{lo}, {hi}]")
         return rng.integers(lo, hi + 1, n).astype(np.int32)
     return np.full(n, integer(raw, where, src, minimum=1, maximum=MAX_DELAY), dtype=np.int32)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -61,13 +62,30 @@ def parse(text: str, file: str) -> tuple[object, Source]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise error(f"not valid YAML/JSON: {exc.problem or exc}", Location(file, line)) from None
+        message = f"not valid YAML/JSON: {exc.problem or exc}"
+        if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+            message += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
+        raise error(message, Location(file, line)) from None
     if node is None:
         raise error("the file is empty", Location(file, 1))
     return _value(node, (), source), source
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when libyaml is there
+# YAML 1.1 reads 1e3 and 2.5E-4 as strings; YAML 1.2 and JSON read them as floats, and so do we.
+# The dumper shares the rule, so a string such as "1e3" is written quoted and read back a string.
+_FLOAT_12 = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
+
+
+class _LOADER(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # the C parser when libyaml is there
+    """Safe YAML 1.1 plus YAML 1.2 exponent floats."""
+
+
+class DUMPER(yaml.SafeDumper):
+    """Safe YAML dumper that quotes whatever _LOADER would not read back as the same string."""
+
+
+for _cls in (_LOADER, DUMPER):
+    _cls.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789."))
 
 
 def _scalar(node: yaml.ScalarNode) -> object:
