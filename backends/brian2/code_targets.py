@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import hashlib
 import json
 import os
@@ -40,6 +41,9 @@ def simulate(net: Network, steps: int, code_target: str = "numpy",
                          f"choose from {', '.join(CODE_TARGETS)}")
     import brian2 as b2
 
+    # Brian2 names code objects uniquely among live objects: a previous run's objects, kept
+    # alive by reference cycles, would rename ours (`_1`) and defeat the compiled-code caches.
+    gc.collect()
     with _prefs(code_target):
         if code_target == "cpp_standalone":
             return _run_standalone(b2, net, steps, progress)
