@@ -127,6 +127,8 @@ def grid(shape: tuple[int, ...], radius: int, diagonal: bool, wrap: bool,
             keep = np.all((target >= 0) & (target < np.array(shape)), axis=1)
         pres.append(np.nonzero(keep)[0])
         posts.append(np.ravel_multi_index(target[keep].T, shape))
+    if not pres:  # radius 0 without self connections
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
     pre = np.concatenate(pres).astype(np.int32)
     post = np.concatenate(posts).astype(np.int32)
     pre, post = sort_pairs(pre, post)
