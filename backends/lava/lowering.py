@@ -35,13 +35,40 @@ class LavaGraph:
     neurons: dict[str, object] = field(default_factory=dict)        # name -> LIF process
     spike_sinks: dict[str, object] = field(default_factory=dict)    # name -> sink RingBuffer
     probe_reads: dict[tuple[str, str], object] = field(default_factory=dict)  # -> Read
+    models: dict[object, type] = field(default_factory=dict)  # process -> its ProcessModel
+
+
+def process_models(select_tag: str) -> dict[type, type]:
+    """Lava process class -> the ProcessModel `select_tag` would pick, named explicitly:
+    handed to Loihi2SimCfg per process, it spares Lava's per-run scan (and re-execution)
+    of every module next to each process class, about a second per run."""
+    from lava.proc.dense import models as dense
+    from lava.proc.io import sink, source
+    from lava.proc.lif import models as lif
+    from lava.proc.sparse import models as sparse
+
+    fixed = select_tag == "fixed_pt"
+    pick = {
+        lif.LIF: lif.PyLifModelBitAcc if fixed else lif.PyLifModelFloat,
+        dense.Dense: dense.PyDenseModelBitAcc if fixed else dense.PyDenseModelFloat,
+        dense.DelayDense: dense.PyDelayDenseModelBitAcc if fixed else dense.PyDelayDenseModelFloat,
+        sparse.Sparse: sparse.PySparseModelBitAcc if fixed else sparse.PySparseModelFloat,
+        sparse.DelaySparse: (sparse.PyDelaySparseModelBitAcc if fixed
+                             else sparse.PyDelaySparseModelFloat),
+        source.RingBuffer: source.PySendModelFixed if fixed else source.PySendModelFloat,
+        sink.RingBuffer: sink.PyReceiveModelFixed if fixed else sink.PyReceiveModelFloat,
+        sink.Read: sink.PyReadFixed if fixed else sink.PyReadFloat,
+    }
+    if not fixed:
+        pick[lif.LIFRefractory] = lif.PyLifRefractoryModelFloat
+    return pick
 
 
 def build_float(net: Network, steps: int, connection: str = "auto") -> LavaGraph:
     """Processes for `select_tag='floating_pt'`: LIF parameters straight from the model."""
     neurons = {p.name: _float_neuron(p, net.dt) for p in net.lif_populations()}
     links = [(proj, proj.weight.astype(np.float64), {}) for proj in net.projections]
-    return _assemble(net, neurons, links, steps, connection, np.float64)
+    return _assemble(net, neurons, links, steps, connection, "floating_pt")
 
 
 def build_fixed(qnet: QuantizedNetwork, steps: int, connection: str = "auto") -> LavaGraph:
@@ -61,7 +88,7 @@ def build_fixed(qnet: QuantizedNetwork, steps: int, connection: str = "auto") ->
               {"weight_exp": int(fp.weight_exp), "num_weight_bits": int(fp.num_weight_bits),
                "sign_mode": SignMode[fp.sign_mode.upper()]})
              for fp in qnet.projections]
-    return _assemble(net, neurons, links, steps, connection, np.int32)
+    return _assemble(net, neurons, links, steps, connection, "fixed_pt")
 
 
 def _float_neuron(pop: Population, dt: float):
@@ -76,7 +103,7 @@ def _float_neuron(pop: Population, dt: float):
 
 
 def _assemble(net: Network, neurons: dict, links: list, steps: int, connection: str,
-              dtype) -> LavaGraph:
+              select_tag: str) -> LavaGraph:
     """Wire sources, connections, sinks and probe readers around the given neurons."""
     from lava.proc.io.sink import Read, RingBuffer as Sink
     from lava.proc.io.source import RingBuffer as Source
@@ -85,16 +112,18 @@ def _assemble(net: Network, neurons: dict, links: list, steps: int, connection: 
         raise InputError(f"option connection={connection!r}: choose from {', '.join(CONNECTIONS)}")
     graph = nx.Graph()
     graph.add_nodes_from(net.populations)
-    sources = {}
+    sources, connections = {}, []
     for proj, weights, fixed_kwargs in links:
         if proj.pre_idx.size == 0:
             continue
         pre, post = net.populations[proj.pre], net.populations[proj.post]
         if pre.is_source and pre.name not in sources:
+            dtype = np.int32 if select_tag == "fixed_pt" else np.float64
             raster = source_raster(pre, net, steps).T.astype(dtype)  # (neurons × steps)
             sources[pre.name] = Source(data=raster)
         out_port = (sources[pre.name] if pre.is_source else neurons[pre.name]).s_out
         conn = _connection(proj, weights, pre.size, post.size, connection, fixed_kwargs)
+        connections.append(conn)
         out_port.connect(conn.s_in)
         conn.a_out.connect(neurons[post.name].a_in)
         graph.add_edge(pre.name, post.name)
@@ -111,6 +140,10 @@ def _assemble(net: Network, neurons: dict, links: list, steps: int, connection: 
         reader = Read(buffer=steps)
         reader.connect_var(getattr(neurons[probe.population], probe.var))
         lava.probe_reads[(probe.population, probe.var)] = reader
+    table = process_models(select_tag)
+    for proc in [*sources.values(), *connections, *neurons.values(), *lava.spike_sinks.values(),
+                 *lava.probe_reads.values()]:
+        lava.models[proc] = table[type(proc)]
     return lava
 
 

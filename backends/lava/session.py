@@ -1,10 +1,17 @@
 """Run a LavaGraph with Loihi2SimCfg and always tear its worker processes down.
 
 Lava starts one OS process per Lava process plus a runtime service and a shared-memory
-manager. A clean `stop()` joins them; after an error or Ctrl-C a worker may never answer,
-so the teardown then terminates the workers it started itself instead of waiting on them.
+manager. Two Lava habits need care here:
+* a process model that raises can leave the blocking `run` waiting forever, so the run
+  is started non-blocking and watched: a worker that exits before the run is done fails
+  the run with the worker's own error;
+* after an error or Ctrl-C a worker may never answer `stop()`, so the teardown then
+  terminates (and if need be kills) the workers this run started instead of waiting.
 """
 from __future__ import annotations
+
+import multiprocessing
+import time
 
 import numpy as np
 
@@ -14,11 +21,11 @@ from nmcompile.result import Result
 from .lowering import LavaGraph
 
 _JOIN_TIMEOUT_S = 5.0
+_POLL_S = 0.002
 
 
 def run_graph(graph: LavaGraph, steps: int, select_tag: str, trace_dtype) -> Result:
     """Run every component `steps` steps; spikes of every LIF population, probed traces."""
-    from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
 
     raster, traces = {}, {}
@@ -26,19 +33,40 @@ def run_graph(graph: LavaGraph, steps: int, select_tag: str, trace_dtype) -> Res
         anchor = graph.neurons[component[0]]
         failed = True
         try:
-            anchor.run(condition=RunSteps(num_steps=steps),
-                       run_cfg=Loihi2SimCfg(select_tag=select_tag))
+            run_cfg = Loihi2SimCfg(select_tag=select_tag, exception_proc_model_map={
+                proc: graph.models[proc] for proc in graph.models})
+            _run_watched(anchor, steps, run_cfg)
             for name in component:
                 raster[name] = graph.spike_sinks[name].data.get().T != 0  # (steps × neurons)
             for (pop, var), reader in graph.probe_reads.items():
                 if pop in component:
                     traces[(pop, var)] = np.asarray(reader.data.get().T, dtype=trace_dtype)
             failed = False
+        except RunError:
+            raise
         except Exception as exc:
             raise RunError(f"Lava run failed: {type(exc).__name__}: {exc}") from exc
         finally:
             shutdown(anchor.runtime, graceful=not failed)
     return Result.from_raster(raster, traces)
+
+
+def _run_watched(anchor, steps: int, run_cfg) -> None:
+    """`anchor.run(steps)` that fails, instead of hanging, when a worker dies mid-run."""
+    from lava.magma.core.run_conditions import RunSteps
+
+    anchor.run(condition=RunSteps(num_steps=steps, blocking=False), run_cfg=run_cfg)
+    runtime = anchor.runtime
+    actors = runtime._messaging_infrastructure.actors
+    while not all(port.probe() for port in runtime.service_to_runtime):
+        dead = [a for a in actors if not a.is_alive()]
+        if dead:
+            errors = [a.exception[0] for a in dead if a.exception]
+            detail = "; ".join(f"{type(e).__name__}: {e}" for e in errors) or "no error reported"
+            raise RunError(f"Lava run failed: {len(dead)} worker process(es) ended early "
+                           f"({detail})")
+        time.sleep(_POLL_S)
+    runtime.wait()  # the responses are there: collects them, raises on an ERROR response
 
 
 def shutdown(runtime, *, graceful: bool) -> None:
@@ -66,13 +94,14 @@ def _end(actor) -> None:
         if not alive:
             return
         signal_it()
-        actor.join(_JOIN_TIMEOUT_S)
+        multiprocessing.Process.join(actor, _JOIN_TIMEOUT_S)  # Lava's join() takes no timeout
         alive = actor.is_alive()
 
 
 def _release(runtime, infrastructure) -> None:
-    """After a forced teardown: shut the shared-memory manager and the watchdogs down."""
+    """After a forced teardown: release channel threads and the shared-memory manager."""
     runtime._is_running = runtime._is_started = False
+    runtime.join()
     smm = getattr(infrastructure, "smm", None)
     if smm is not None:
         smm.shutdown()
