@@ -1,0 +1,94 @@
+"""Hypothesis strategies for small random IR Networks, shared by every backend's tests.
+
+    from strategies import networks        # tests/ is on pytest's pythonpath
+    @given(net=networks())                 # or networks(max_delay=5, refractory=False, ...)
+
+Stable API (other backends' tests import it; add keyword options, never change defaults):
+
+networks(*, max_lif=3, max_sources=2, max_size=8, steps=(20, 60), max_delay=20,
+         refractory=True, connect_p=0.5) -> SearchStrategy[Network]
+    1..max_lif LIF populations "lif0".. and 1..max_sources sources "src0".. (Poisson or
+    spike_array, drawn per source), sizes 1..max_size. Every (pre, post) pair with post a LIF
+    population (recurrent and self projections included) is connected with probability
+    1/2, each projection synapse-wise with probability connect_p; mixed-sign normal weights,
+    delays uniform in 1..max_delay, bias of either sign, refractory 0..3 when allowed,
+    tau_syn / tau_mem occasionally inf. Each LIF population gets a v probe (ties of the
+    float-exact contract are judged on v) and sometimes a u probe. net.steps is drawn from
+    `steps`; net.seed from the draw, so Poisson spikes differ between examples.
+
+lif_models(*, refractory=True) -> SearchStrategy[LIF]
+    One LIF parameter set as `networks` draws it.
+
+Arrays are drawn from a numpy generator seeded by hypothesis, so examples are reproducible
+under @settings(derandomize=True) and shrink on structure (counts, sizes, steps, seed).
+"""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from nmcompile.ir import LIF, Network, Poisson, Population, Probe, Projection, SpikeArray
+
+_INF = float("inf")
+
+
+@st.composite
+def lif_models(draw, *, refractory: bool = True) -> LIF:
+    v_th = draw(st.floats(0.5, 2.0))
+    return LIF(tau_syn=draw(st.one_of(st.floats(1.0, 20.0), st.just(_INF))),
+               tau_mem=draw(st.one_of(st.floats(2.0, 50.0), st.just(_INF))),
+               v_th=v_th,
+               bias=draw(st.floats(-0.05, 0.15)) * v_th,
+               refractory=draw(st.integers(0, 3)) if refractory else 0)
+
+
+def _source(rng: np.random.Generator, size: int, steps: int) -> Poisson | SpikeArray:
+    if rng.random() < 0.5:
+        return Poisson(rate=rng.uniform(20.0, 300.0, size))
+    mask = rng.random((steps, size)) < rng.uniform(0.02, 0.3)
+    t, n = np.nonzero(mask)  # row-major: sorted by step, then neuron
+    return SpikeArray(neurons=n.astype(np.int64), steps=t.astype(np.int64))
+
+
+def _projection(rng, name: str, pre: Population, post: Population, connect_p: float,
+                max_delay: int, scale: float) -> Projection | None:
+    mask = rng.random((pre.size, post.size)) < connect_p
+    pre_idx, post_idx = np.nonzero(mask)  # sorted by (pre, post)
+    if pre_idx.size == 0:
+        return None
+    return Projection(name=name, pre=pre.name, post=post.name,
+                      pre_idx=pre_idx.astype(np.int32), post_idx=post_idx.astype(np.int32),
+                      weight=rng.normal(0.25, 0.6, pre_idx.size) * scale,
+                      delay=rng.integers(1, max_delay + 1, pre_idx.size).astype(np.int32))
+
+
+@st.composite
+def networks(draw, *, max_lif: int = 3, max_sources: int = 2, max_size: int = 8,
+             steps: tuple[int, int] = (20, 60), max_delay: int = 20, refractory: bool = True,
+             connect_p: float = 0.5) -> Network:
+    n_steps = draw(st.integers(*steps))
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    pops: dict[str, Population] = {}
+    for i in range(draw(st.integers(1, max_sources))):
+        size = draw(st.integers(1, max_size))
+        pops[f"src{i}"] = Population(name=f"src{i}", size=size,
+                                     model=_source(rng, size, n_steps))
+    lifs = []
+    for i in range(draw(st.integers(1, max_lif))):
+        pop = Population(name=f"lif{i}", size=draw(st.integers(1, max_size)),
+                         model=draw(lif_models(refractory=refractory)))
+        pops[pop.name] = pop
+        lifs.append(pop)
+    projections = []
+    for post in lifs:
+        for pre in pops.values():
+            if rng.random() < 0.5:
+                proj = _projection(rng, f"p{len(projections)}", pre, post, connect_p,
+                                   max_delay, post.model.v_th)
+                if proj is not None:
+                    projections.append(proj)
+    probes = [Probe(population=p.name, var="v") for p in lifs]
+    probes += [Probe(population=p.name, var="u") for p in lifs if rng.random() < 0.3]
+    return Network(name="generated", populations=pops, projections=tuple(projections),
+                   probes=tuple(probes), steps=n_steps, seed=seed)
