@@ -141,6 +141,9 @@ def check_parity(net: Network, backends: list[str] | tuple[str, ...] = DEFAULT_B
         raise InputError(f"backends listed twice: {', '.join(backends)}")
     if len(backends) < 2:
         raise InputError("parity needs at least two backends")
+    from nmcompile.backends import get_backend
+    for name in backends:  # unknown names are input errors before anything runs
+        get_backend(name)
     steps = net.steps if steps is None else steps
     probed = with_v_probes(net)
     runs = []

@@ -1,0 +1,72 @@
+"""`nmc parity` end to end on tiny models (brian2 vs emulator: no Lava processes needed)."""
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from nmcompile.cli import main
+
+# Three inputs of 0.33334 cross v_th = 1 in floats, of 0.33333 do not; the 8-bit fixed-point
+# weights cannot tell the two apart, so float and fixed differ at the third input (step 9).
+EDGE = """\
+format: nmcompile/v1
+name: edge
+steps: 40
+populations:
+  src:
+    model: spike_array
+    size: 1
+    spikes: [[0, 2], [0, 5], [0, 8], [0, 11], [0, 14], [0, 17], [0, 20], [0, 23], [0, 26]]
+  out: {model: lif, size: 2, tau_syn: 0.001, tau_mem: .inf, v_th: 1.0}
+projections:
+  - {pre: src, post: out, connect: all_to_all, weight: [0.33334, 0.33333], delay: 1}
+"""
+CLEAR = (EDGE.replace("name: edge", "name: clear").replace("[0.33334, 0.33333]", "0.5")
+         .replace("v_th: 1.0", "v_th: 0.75"))
+EXACT = ["--backends", "brian2,emulator", "--tolerance", "abs=0,rel=0", "-q"]
+
+
+@pytest.fixture
+def models(tmp_path):
+    (tmp_path / "edge.yaml").write_text(EDGE)
+    (tmp_path / "clear.yaml").write_text(CLEAR)
+    return tmp_path
+
+
+def test_passing_model_exits_0_and_writes_junit_and_json(models, capsys):
+    junit, report = models / "out.xml", models / "out.json"
+    code = main(["parity", str(models / "clear.yaml"), *EXACT, "--junit", str(junit),
+                 "--json", str(report)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "brian2 vs emulator  quantization  PASS" in out
+    assert out.rstrip().endswith("parity holds: 1 pair(s) checked")
+    cases = ET.parse(junit).getroot().findall("./testsuite/testcase")
+    assert [c.get("name") for c in cases] == ["brian2 vs emulator (quantization)"]
+    assert cases[0].find("failure") is None
+    doc = json.loads(report.read_text())
+    assert doc["ok"] is True and doc["model"] == "clear"
+    assert [b["spikes"] for b in doc["backends"]] == [8, 8]  # every second input crosses 0.75
+
+
+def test_violation_exits_1_and_points_at_the_first_mismatch(models, capsys):
+    junit = models / "out.xml"
+    code = main(["parity", str(models / "edge.yaml"), *EXACT, "--junit", str(junit)])
+    out = capsys.readouterr().out
+    assert code == 1
+    row = next(line for line in out.splitlines() if line.startswith("brian2 vs emulator"))
+    assert "FAIL" in row and "step 9, out, " in row
+    assert "PARITY VIOLATED" in out
+    (case,) = ET.parse(junit).getroot().findall("./testsuite/testcase")
+    assert "step 9, out" in case.find("failure").get("message")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--backends", "brian2,nest"], "unknown backend 'nest'"),
+    (["--backends", "brian2"], "at least two backends"),
+    (["--backends", "brian2,brian2"], "listed twice"),
+    (["--tolerance", "rel=lots"], "rel must be a number"),
+])
+def test_bad_input_exits_2_without_running(models, capsys, args, message):
+    assert main(["parity", str(models / "clear.yaml"), *args]) == 2
+    assert message in capsys.readouterr().err
