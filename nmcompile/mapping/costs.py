@@ -61,24 +61,27 @@ def incoming_synapses(net: Network, post: str) -> IncomingSynapses:
     max_delay = np.zeros(n, np.int64)
     np.maximum.at(max_delay, rows, delay)
     # one sort by (gpre, row): neighbours with equal gpre give prev_row and duplicates
-    key = gpre * n + rows
-    order = np.argsort(key, kind="stable")
-    key_sorted = key[order]
+    key_sorted = np.sort(gpre * n + rows)  # np.sort is ~5x faster than argsort here
     g_sorted = key_sorted // n
     r_sorted = key_sorted - g_sorted * n
-    same_pre = np.zeros(key.size, bool)
+    same_pre = np.zeros(key_sorted.size, bool)
     same_pre[1:] = g_sorted[1:] == g_sorted[:-1]
     prev_sorted = np.where(same_pre, np.concatenate(([-1], r_sorted[:-1])), -1)
-    first_pair = np.ones(key.size, bool)
+    first_pair = np.ones(key_sorted.size, bool)
     first_pair[1:] = key_sorted[1:] != key_sorted[:-1]
     fan_in = np.bincount(r_sorted[first_pair], minlength=n)
-    # back to row order (stable by row keeps a deterministic layout)
-    by_row = np.argsort(r_sorted, kind="stable")
+    by_row = stable_order(r_sorted)
     counts = np.bincount(rows, minlength=n)
     row_ptr = np.concatenate(([0], np.cumsum(counts)))
     words = counts + np.maximum(max_delay - 1, 0) * DELAY_SLOT_WORDS
     return IncomingSynapses(row_ptr=row_ptr, gpre=g_sorted[by_row], prev_row=prev_sorted[by_row],
                             words=words, fan_in=fan_in, max_delay=max_delay)
+
+
+def stable_order(values: np.ndarray) -> np.ndarray:
+    """np.argsort(values, kind="stable") for non-negative integers, by sorting packed keys."""
+    n = values.size
+    return np.sort(values.astype(np.int64) * max(n, 1) + np.arange(n)) % max(n, 1)
 
 
 def distinct_pre_per_prefix(inc: IncomingSynapses, a: int, b: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Chip image (`.nmc`): one versioned zip holding a QuantizedNetwork, its mapping and provenance.
 
 Layout: `header.json` (magic, format version, nmcompile version, model hash, target, every
-scalar register, the mapping summary) plus one `.npy` per array (synapses, weights, delays,
+scalar register, the mapping summary, a hash of the arrays) plus one `.npy` per array (synapses, weights, delays,
 sources, mapping blocks). The float model travels with it, so the image alone rebuilds the
 exact QuantizedNetwork the emulator consumes; its hash is checked on reading. Written
 atomically; a damaged, truncated or foreign file is an InputError, never a traceback.
@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,7 @@ def write_image(path: str, qnet: QuantizedNetwork, mapping: Mapping) -> None:
     for i, p in enumerate(qnet.projections):
         arrays[f"fixed/{i}/weight_mant"] = p.weight_mant
     arrays.update({f"mapping/{k}": v for k, v in mapping.to_arrays().items()})
+    header["arrays_sha256"] = _arrays_hash(arrays)
     fd, tmp = tempfile.mkstemp(suffix=".nmc", dir=os.path.dirname(os.path.abspath(path)))
     try:
         with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -102,6 +104,8 @@ def read_image(path: str) -> ChipImage:
                           f"{__version__} reads version {FORMAT_VERSION}")
             arrays = {n[:-4]: np.lib.format.read_array(io.BytesIO(zf.read(n)), allow_pickle=False)
                       for n in names if n.endswith(".npy")}
+            if _arrays_hash(arrays) != header.get("arrays_sha256"):
+                raise bad("array hash mismatch (the content was altered)")
             image = _rebuild(header, arrays)
     except InputError:
         raise
@@ -109,11 +113,19 @@ def read_image(path: str) -> ChipImage:
         raise _image_error(path, "no such file") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
         raise bad(f"damaged or truncated zip ({exc})") from None
-    except (OSError, EOFError, ValueError, KeyError, TypeError, IndexError) as exc:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, zlib.error) as exc:
         raise bad(f"damaged content ({type(exc).__name__}: {exc})") from None
     if model_hash(image.qnet.network) != header["model_hash"]:
         raise bad("model hash mismatch (the content was altered)")
     return image
+
+
+def _arrays_hash(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for key, array in sorted(arrays.items()):
+        h.update(f"{key}:{array.dtype.str}:{array.shape}".encode())
+        h.update(np.ascontiguousarray(array).tobytes())
+    return h.hexdigest()
 
 
 def _image_error(path: str, message: str) -> InputError:

@@ -110,7 +110,8 @@ def partition(net: Network, target: Target, costs: PopulationCosts | None = None
         mapping = Mapping(target=target.name, cores_per_chip=res.cores_per_chip,
                           populations=names, block_pop=blocks[0], block_start=blocks[1],
                           block_stop=blocks[2], block_core=core)
-        out_axons = core_packets(net, mapping).sum(axis=1).A1 if core.size else np.zeros(0)
+        packets = core_packets(net, mapping)
+        out_axons = packets.sum(axis=1).A1 if core.size else np.zeros(0)
         over = np.flatnonzero(out_axons > res.output_axons_per_core)
         if not over.size:
             break
@@ -119,7 +120,7 @@ def partition(net: Network, target: Target, costs: PopulationCosts | None = None
             on_core = np.flatnonzero(core == c)
             parts[on_core] = -(-int(out_axons[c]) // res.output_axons_per_core)
         blocks = split_blocks(*blocks, parts)
-    return place_cores(net, mapping, core_packets(net, mapping), optimise=optimise)
+    return place_cores(net, mapping, packets, optimise=optimise)
 
 
 def pack_next_fit(net: Network, names, costs: PopulationCosts, pop, start, stop, res) -> np.ndarray:
@@ -171,10 +172,14 @@ def neuron_core_pairs(net: Network, mapping: Mapping) -> tuple[sp.csr_matrix, np
             cols.append(gcore[offsets[proj.post] + proj.post_idx.astype(np.int64)])
     if not rows:
         return sp.csr_matrix((n_total, n_cores), dtype=np.int32), gcore
-    pairs = sp.csr_matrix((np.ones(sum(r.size for r in rows), np.int32),
-                           (np.concatenate(rows), np.concatenate(cols))), shape=(n_total, n_cores))
-    pairs.sum_duplicates()
-    return pairs, gcore
+    keys = np.sort(np.concatenate(rows) * max(n_cores, 1) + np.concatenate(cols))
+    first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    unique = keys[first]
+    pair_rows = unique // max(n_cores, 1)
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(pair_rows, minlength=n_total))))
+    synapses = np.diff(np.append(first, keys.size)).astype(np.int32)
+    return sp.csr_matrix((synapses, unique - pair_rows * max(n_cores, 1), indptr),
+                         shape=(n_total, n_cores)), gcore
 
 
 def core_packets(net: Network, mapping: Mapping) -> sp.csr_matrix:

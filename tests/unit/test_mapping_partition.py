@@ -1,0 +1,107 @@
+"""Partitioning and placement: every neuron exactly once, core limits kept, placement measured."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import networks
+
+from nmcompile.ir import LIF, Network, Population, Projection
+from nmcompile.mapping import partition, population_costs
+from nmcompile.mapping.partition import core_packets, neuron_core_pairs
+from nmcompile.mapping.placement import inter_chip_packets
+from nmcompile.targets import load_target
+
+
+def target_with(base: str = "tiny", **resources):
+    t = load_target(base)
+    return replace(t, resources=replace(t.resources, **resources))
+
+
+@settings(derandomize=True, max_examples=40, deadline=None)
+@given(net=networks(max_lif=4, max_size=20, max_delay=6),
+       npc=st.integers(1, 12), syn=st.integers(8, 200), axons=st.integers(2, 40),
+       out_axons=st.integers(2, 40), cpc=st.integers(1, 6))
+def test_partition_covers_every_neuron_once_and_keeps_core_limits(net, npc, syn, axons,
+                                                                   out_axons, cpc):
+    target = target_with(neurons_per_core=npc, synapses_per_core=syn, input_axons_per_core=axons,
+                         output_axons_per_core=out_axons, cores_per_chip=cpc, chips=50)
+    costs = population_costs(net)
+    mapping = partition(net, target, costs)
+    pairs, gcore = neuron_core_pairs(net, mapping)
+    for pop in net.lif_populations():
+        sel = np.flatnonzero(mapping.block_pop == mapping.populations.index(pop.name))
+        starts, stops = mapping.block_start[sel], mapping.block_stop[sel]
+        order = np.argsort(starts)
+        covered = np.concatenate([np.arange(a, b) for a, b in zip(starts[order], stops[order])])
+        assert np.array_equal(covered, np.arange(pop.size))  # contiguous, no gap, no overlap
+    assert (gcore >= 0).sum() == sum(p.size for p in net.lif_populations())
+    # a core holds at most neurons_per_core neurons; synapse memory and input axons are only
+    # exceeded by a core holding one neuron that alone is too big (the DRC reports it)
+    used = np.unique(mapping.block_core)
+    neurons = np.bincount(gcore[gcore >= 0])[used]
+    assert neurons.max() <= npc
+    words = np.zeros(net.n_neurons)
+    offsets = np.cumsum([0] + [p.size for p in net.populations.values()])
+    for i, p in enumerate(net.populations.values()):
+        if p.name in costs.incoming:
+            words[offsets[i]:offsets[i + 1]] = costs.incoming[p.name].words
+    core_words = np.bincount(gcore[gcore >= 0], weights=words[gcore >= 0])[used]
+    core_axons = np.diff(pairs.tocsc().indptr)[used]
+    assert np.all((core_words <= syn) | (neurons == 1))
+    assert np.all((core_axons <= axons) | (neurons == 1))
+    # cores are never shared across chips beyond cores_per_chip
+    assert np.bincount(used // cpc).max() <= cpc
+
+
+def clustered_network(clusters: int = 4, size: int = 8) -> Network:
+    """Clusters whose populations are listed interleaved, so sequential placement splits them."""
+    lif = LIF(tau_syn=4.0, tau_mem=20.0, v_th=1.0)
+    names = [f"{part}{c}" for part in "AB" for c in range(clusters)]
+    pops = {n: Population(name=n, size=size, model=lif) for n in names}
+    pre, post = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
+    projs = []
+    for c in range(clusters):
+        for a, b in ((f"A{c}", f"B{c}"), (f"B{c}", f"A{c}")):
+            projs.append(Projection(name=f"{a}_{b}", pre=a, post=b,
+                                    pre_idx=pre.ravel().astype(np.int32),
+                                    post_idx=post.ravel().astype(np.int32),
+                                    weight=np.full(size * size, 0.1), delay=np.ones(size * size,
+                                                                                    np.int32)))
+    return Network(name="clusters", populations=pops, projections=tuple(projs))
+
+
+def test_kernighan_lin_placement_cuts_inter_chip_traffic_against_sequential():
+    net = clustered_network()
+    target = target_with(neurons_per_core=8, cores_per_chip=2, chips=4, synapses_per_core=256,
+                         input_axons_per_core=32, output_axons_per_core=32)
+    placed = partition(net, target)
+    naive = partition(net, target, optimise=False)
+    placed_cross = inter_chip_packets(placed, core_packets(net, placed))
+    naive_cross = inter_chip_packets(naive, core_packets(net, naive))
+    assert placed.placement == "kernighan-lin" and naive.placement == "sequential"
+    # sequential puts A0+A1, A2+A3, B0+B1, B2+B3 together: every (neuron, core) pair crosses
+    assert naive_cross == 64
+    assert placed_cross == 0  # each chip holds one cluster A_c + B_c
+
+
+def test_small_populations_share_a_core_and_big_ones_spread_over_chips():
+    lif = LIF(tau_syn=4.0, tau_mem=20.0, v_th=1.0)
+    small = Network(name="small", populations={n: Population(name=n, size=3, model=lif)
+                                               for n in ("a", "b", "c")})
+    assert partition(small, load_target("tiny")).cores.size == 1
+    big = Network(name="big", populations={"x": Population(name="x", size=100, model=lif)})
+    mapping = partition(big, target_with(chips=8))
+    assert mapping.cores.size == 7 and mapping.n_chips == 4
+
+
+def test_delay_buffers_cost_synaptic_memory():
+    lif = LIF(tau_syn=4.0, tau_mem=20.0, v_th=1.0)
+    pops = {"a": Population(name="a", size=1, model=lif), "b": Population(name="b", size=4, model=lif)}
+    proj = Projection(name="ab", pre="a", post="b", pre_idx=np.zeros(4, np.int32),
+                      post_idx=np.arange(4, dtype=np.int32), weight=np.ones(4),
+                      delay=np.array([1, 3, 8, 1], np.int32))
+    costs = population_costs(Network(name="d", populations=pops, projections=(proj,)))
+    assert costs.incoming["b"].words.tolist() == [1, 3, 8, 1]  # 1 synapse + (delay - 1) slots
