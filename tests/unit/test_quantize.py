@@ -1,0 +1,148 @@
+"""The quantization pass: decays with Lava's offsets, exact thresholds, weights within half a
+mantissa step, sign modes, loud warnings, refusals."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nmcompile.backends.emulator.lava_semantics import lava_weights
+from nmcompile.diagnostics import InputError
+from nmcompile.ir import LIF, Network, Population, Projection, SpikeArray
+from nmcompile.quantize import quantize
+from nmcompile.targets import load_target
+
+
+def network(weights, *, model=None, delays=None, bias=0.0, pre_size=None) -> Network:
+    w = np.asarray(weights, dtype=np.float64)
+    n = pre_size or w.size
+    src = Population(name="src", size=n, model=SpikeArray())
+    lif = Population(name="lif", size=1, model=model or LIF(tau_syn=4.0, tau_mem=20.0, v_th=1.0,
+                                                             bias=bias))
+    proj = Projection(name="p", pre="src", post="lif", pre_idx=np.arange(w.size, dtype=np.int32),
+                      post_idx=np.zeros(w.size, np.int32), weight=w,
+                      delay=np.asarray(delays if delays is not None else [1] * w.size, np.int32))
+    return Network(name="t", populations={"src": src, "lif": lif}, projections=(proj,))
+
+
+def test_decays_follow_lava_offsets():
+    q = quantize(network([0.5], model=LIF(tau_syn=4.0, tau_mem=20.0, v_th=1.0)), "loihi2")
+    fixed = q.populations["lif"]
+    assert fixed.du == round(4096 * (1 - math.exp(-1 / 4))) - 1   # Lava adds ds_offset = 1
+    assert fixed.dv == round(4096 * (1 - math.exp(-1 / 20)))       # dm_offset = 0
+    rep = q.report.populations[0]
+    assert rep.tau_syn[1] == pytest.approx(4.0, rel=2e-3)
+    assert rep.tau_mem[1] == pytest.approx(20.0, rel=2e-3)
+
+
+def test_infinite_tau_mem_is_exact_but_tau_syn_is_not():
+    q = quantize(network([0.5], model=LIF(tau_syn=math.inf, tau_mem=math.inf, v_th=1.0)),
+                 "loihi2")
+    assert (q.populations["lif"].du, q.populations["lif"].dv) == (0, 0)
+    assert math.isinf(q.report.populations[0].tau_mem[1])
+    assert q.report.populations[0].tau_syn[1] == pytest.approx(4095.5, rel=1e-3)
+    assert any(d.code == "NM605" for d in q.report.warnings)
+
+
+@pytest.mark.parametrize("v_th", [0.3, 1.0, 7.5, 1000.0])
+def test_threshold_is_exact_and_fits_17_bits(v_th):
+    q = quantize(network([0.1 * v_th, 0.2 * v_th], model=LIF(tau_syn=2, tau_mem=10, v_th=v_th)),
+                 "loihi2")
+    fixed = q.populations["lif"]
+    assert 256 <= fixed.vth < 2 ** 17
+    assert fixed.vth * 64 / fixed.scale == pytest.approx(v_th, rel=1e-12)
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(weights=st.lists(st.floats(-3.0, 3.0), min_size=1, max_size=12),
+       bits=st.sampled_from([8, 6, 4]))
+def test_weights_within_half_a_step_and_survive_lava_clip_truncate(tmp_path_factory, weights,
+                                                                   bits):
+    target = _target(tmp_path_factory.mktemp("t"), weight_bits=bits)
+    q = quantize(network(weights), target)
+    fp, rep = q.projections[0], q.report.projections[0]
+    np.testing.assert_array_equal(lava_weights(fp.weight_mant, fp.sign_mode, bits), fp.weight_mant)
+    realised = fp.weight_mant * 2.0 ** (fp.weight_exp + 6) / q.populations["lif"].scale
+    assert np.all(np.abs(realised - weights) <= rep.lsb / 2 + 1e-12)
+    assert rep.max_error <= rep.lsb / 2 + 1e-12
+    assert fp.num_weight_bits == bits
+
+
+@pytest.mark.parametrize("weights, mode", [([0.2, 0.5], "excitatory"), ([-0.2, -0.5], "inhibitory"),
+                                           ([-0.2, 0.5], "mixed"), ([0.0, 0.0], "excitatory")])
+def test_sign_mode_from_weight_signs(weights, mode):
+    assert quantize(network(weights), "loihi2").projections[0].sign_mode == mode
+
+
+def test_vanishing_weights_warn_loudly():
+    q = quantize(network([1.0, 1e-7]), "loihi2")
+    rep = q.report.projections[0]
+    assert rep.zeroed == 1 and q.projections[0].weight_mant[1] == 0
+    assert any(d.code == "NM601" and "VANISH" in d.message for d in q.report.warnings)
+
+
+def test_weights_that_cannot_fit_saturate_and_warn():
+    """A weight 2^20 times the threshold exceeds mantissa · 2^7 at the smallest scale."""
+    q = quantize(network([2.0 ** 20, 1.0]), "loihi2")
+    assert q.report.projections[0].saturated >= 1
+    assert any(d.code == "NM602" for d in q.report.warnings)
+
+
+def test_possible_u_wrap_warns():
+    q = quantize(network([50.0] * 200), "loihi2")
+    assert q.report.populations[0].u_headroom_bits < 0
+    assert any(d.code == "NM603" and "WRAP" in d.message for d in q.report.warnings)
+
+
+def test_bias_mantissa_and_exponent():
+    q = quantize(network([0.1], bias=0.37), "loihi2")
+    fixed, rep = q.populations["lif"], q.report.populations[0]
+    assert -4096 <= fixed.bias_mant <= 4095 and 0 <= fixed.bias_exp <= 7
+    assert rep.bias[1] == pytest.approx(0.37, abs=2 ** fixed.bias_exp / fixed.scale)
+
+
+def test_refractory_is_refused_with_location():
+    net = network([0.5], model=LIF(tau_syn=2, tau_mem=10, v_th=1, refractory=2))
+    with pytest.raises(InputError, match="refractory 2 cannot be expressed"):
+        quantize(net, "loihi2")
+
+
+def test_delay_beyond_target_is_refused():
+    with pytest.raises(InputError, match="delay 9 > 8, the longest delay of the target"):
+        quantize(network([0.5, 0.5], delays=[1, 9]), "tiny")
+
+
+def test_report_text_and_json():
+    q = quantize(network([0.5, -0.25]), "tiny")
+    text = q.report.text()
+    assert "quantization for target tiny" in text and "lif" in text and "mixed" in text
+    d = q.report.to_dict()
+    assert d["projections"][0]["sign_mode"] == "mixed"
+    assert d["populations"][0]["v_th"][0] == 1.0
+
+
+def test_cli_compile_report(tmp_path, capsys):
+    from nmcompile.cli import main
+    model = tmp_path / "m.yaml"
+    model.write_text("format: nmcompile/v1\nname: m\npopulations:\n"
+                     "  s: {model: spike_array, size: 2, spikes: [[0, 1]]}\n"
+                     "  a: {model: lif, size: 2, tau_syn: 2, tau_mem: 5, v_th: 1}\n"
+                     "projections:\n  - {pre: s, post: a, connect: one_to_one, weight: 0.5}\n")
+    out = tmp_path / "r.json"
+    assert main(["compile", str(model), "--target", "tiny", "--report", "--json", str(out)]) == 0
+    assert "quantization for target tiny" in capsys.readouterr().out
+    import json
+    assert json.loads(out.read_text())["model"] == "m"
+
+
+def _target(folder, *, weight_bits: int):
+    import nmcompile.targets as pkg
+    from pathlib import Path
+    text = (Path(pkg.__file__).parent / "loihi2.yaml").read_text()
+    text = text.replace("  weight_bits: 8 ", f"  weight_bits: {weight_bits} ")
+    path = folder / f"w{weight_bits}.yaml"
+    path.write_text(text)
+    return load_target(str(path))
