@@ -70,3 +70,19 @@ def test_violation_exits_1_and_points_at_the_first_mismatch(models, capsys):
 def test_bad_input_exits_2_without_running(models, capsys, args, message):
     assert main(["parity", str(models / "clear.yaml"), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_ci_example_workflow_calls_nmc_parity_with_valid_arguments():
+    import re
+    import shlex
+    from pathlib import Path
+
+    import yaml
+
+    from nmcompile.cli import build_parser
+    workflow = yaml.safe_load((Path(__file__).parents[2] / "examples/ci/parity.yml").read_text())
+    script = "\n".join(step.get("run", "") for step in workflow["jobs"]["parity"]["steps"])
+    assert "set -o pipefail" in script  # else a failing nmc is hidden by tee
+    call = re.search(r"nmc (parity .*?)\|", script.replace("\\\n", " "), re.S).group(1)
+    args = build_parser().parse_args(shlex.split(call.replace("$", "")))
+    assert (args.command, bool(args.junit), bool(args.json)) == ("parity", True, True)
