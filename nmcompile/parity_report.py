@@ -68,8 +68,12 @@ def format_table(report: ParityReport) -> str:
     skipped = len(report.pairs) - judged
     tail = f", {skipped} skipped" if skipped else ""
     out.append("")
-    out.append(f"parity holds: {judged} pair(s) checked{tail}" if report.ok
-               else f"PARITY VIOLATED: {bad} of {judged} pair(s) checked{tail}")
+    if not report.ok:
+        out.append(f"PARITY VIOLATED: {bad} of {judged} pair(s) checked{tail}")
+    elif judged:
+        out.append(f"parity holds: {judged} pair(s) checked{tail}")
+    else:
+        out.append(f"nothing checked: all {skipped} pair(s) skipped")
     return "\n".join(out)
 
 

@@ -86,3 +86,22 @@ def test_the_ci_example_workflow_calls_nmc_parity_with_valid_arguments():
     call = re.search(r"nmc (parity .*?)\|", script.replace("\\\n", " "), re.S).group(1)
     args = build_parser().parse_args(shlex.split(call.replace("$", "")))
     assert (args.command, bool(args.junit), bool(args.json)) == ("parity", True, True)
+
+
+def test_a_backend_that_is_not_installed_is_reported_as_skipped(models, capsys, monkeypatch):
+    from nmcompile.backends.emulator import EmulatorBackend
+    # As on a machine without the emulator's dependencies: the backend itself says so.
+    monkeypatch.setattr(EmulatorBackend, "missing_dependency",
+                        classmethod(lambda cls: "package 'chipsim' is not installed"))
+    json_path = models / "out.json"
+    code = main(["parity", str(models / "clear.yaml"), "--backends", "brian2,emulator", "-q",
+                 "--json", str(json_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    row = next(line for line in out.splitlines() if line.startswith("brian2 vs emulator"))
+    assert "SKIP" in row
+    assert "emulator: skipped (not installed: package 'chipsim' is not installed)" in out
+    assert out.rstrip().endswith("nothing checked: all 1 pair(s) skipped")
+    doc = json.loads(json_path.read_text())
+    assert [(b["name"], b["status"]) for b in doc["backends"]] == [("brian2", "ran"),
+                                                                   ("emulator", "skipped")]

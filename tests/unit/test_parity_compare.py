@@ -179,3 +179,14 @@ def test_tolerance_parse():
     for bad in ("speed=1", "abs=x", "rel=-1", "tau_ms=0", "rel=nan"):
         with pytest.raises(InputError):
             Tolerance.parse(bad)
+
+
+def test_van_rossum_in_chunks_of_neurons_equals_one_pass(monkeypatch):
+    import nmcompile.parity_compare as pc
+    rng = np.random.default_rng(0)
+    a, b = rng.random((200, 50)) < 0.05, rng.random((200, 50)) < 0.05
+    ka, kb = np.flatnonzero(a), np.flatnonzero(b)  # row-major: step·size + neuron
+    cols = np.unique(np.setxor1d(ka, kb) % 50)
+    want = van_rossum_sq(a, b, 0.9).sum()
+    monkeypatch.setattr(pc, "_GRID_CELLS", 7 * 200)  # chunks of 7 neurons
+    assert pc._van_rossum_total([ka, kb], cols, 50, 200, 0.9) == pytest.approx(want, rel=1e-12)
