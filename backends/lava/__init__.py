@@ -3,8 +3,9 @@
     nmc run model.yaml --backend lava          # float, DESIGN §2 float equations
     nmc run model.yaml --backend lava-fixed    # integer registers of the quantized network
 
-Options (`options=` of driver.run): connection = "auto" | "dense" | "sparse" picks the Lava
-connection process (auto: by density). Lava is imported only when a run starts.
+Options (`options=` of driver.run; others are ignored): connection = "auto" | "dense" |
+"sparse" picks the Lava connection process (auto: by density); progress = True shows a
+progress bar on long runs. Lava is imported only when a run starts.
 Fixed-point traces are the raw integer registers (u, v as PyLifModelBitAcc holds them).
 """
 from __future__ import annotations
@@ -19,7 +20,6 @@ from nmcompile.ir import Network, QuantizedNetwork
 from nmcompile.result import Result
 
 _MODELS = frozenset({"lif", "poisson", "spike_array"})
-_UNKNOWN_OPTION = "backend {name}: unknown option(s) {keys}; known: connection"
 
 
 class _LavaBackend(Backend):
@@ -32,12 +32,6 @@ class _LavaBackend(Backend):
         except ImportError as exc:
             return f"lava-nc is not importable ({exc}); install it with pip install 'nmcompile[lava]'"
         return None
-
-    def _connection_option(self, options: dict) -> str:
-        unknown = sorted(set(options) - {"connection"})
-        if unknown:
-            raise InputError(_UNKNOWN_OPTION.format(name=self.name, keys=", ".join(unknown)))
-        return options.get("connection", "auto")
 
     def _refuse_unsupported(self, net: Network) -> None:
         problems = [d for d in self.check(net) if d.severity == "error"]
@@ -58,9 +52,10 @@ class LavaFloatBackend(_LavaBackend):
         self._refuse_unsupported(model)
         from .lowering import build_float
         from .session import run_graph
-        return _empty(model, steps) if steps == 0 else run_graph(
-            build_float(model, steps, self._connection_option(options)), steps,
-            self.select_tag, np.float64)
+        if steps == 0:
+            return _empty(model, steps)
+        graph = build_float(model, steps, options.get("connection", "auto"))
+        return run_graph(graph, steps, self.select_tag, np.float64, bool(options.get("progress")))
 
 
 class LavaFixedBackend(_LavaBackend):
@@ -78,9 +73,10 @@ class LavaFixedBackend(_LavaBackend):
         self._refuse_unsupported(model.network)
         from .lowering import build_fixed
         from .session import run_graph
-        return _empty(model.network, steps) if steps == 0 else run_graph(
-            build_fixed(model, steps, self._connection_option(options)), steps,
-            self.select_tag, np.int64)
+        if steps == 0:
+            return _empty(model.network, steps)
+        graph = build_fixed(model, steps, options.get("connection", "auto"))
+        return run_graph(graph, steps, self.select_tag, np.int64, bool(options.get("progress")))
 
 
 def _empty(net: Network, steps: int) -> Result:

@@ -5,10 +5,13 @@ process per projection, one sink RingBuffer per LIF population for its spikes an
 `Read` per probed u/v. Time alignment (DESIGN §2): Lava's Dense buffers one step and
 Delay* delay k means k+1 steps, so IR delay d becomes Lava delay d−1.
 
-Float summation order (what a float-exact peer must repeat to agree to the last bit):
-`Dense` sums `weights[:, s].sum(axis=1)` (numpy pairwise sum over spiking pre neurons),
-`Sparse` sums sequentially in pre order (CSR matvec), Delay* processes add one partial
-sum per arrival step, and LIF `a_in` adds its incoming projections in network order.
+Float summation order: `Dense` sums `weights[:, s].sum(axis=1)` (numpy pairwise sum over
+spiking pre neurons), `Sparse` sums sequentially in pre order (CSR matvec), Delay* processes
+add one partial sum per arrival step, and LIF `a_in` adds its incoming connections in the
+order of Lava's channels, which comes from iterating a set of processes (compiler_graphs.
+find_processes): with two or more projections into one population the last bits of u and v
+may differ from one Lava run to the next. A float-exact peer therefore agrees up to ties
+(DESIGN §3), never bit for bit; integer sums (fixed_pt) are unaffected.
 """
 from __future__ import annotations
 
@@ -112,14 +115,14 @@ def _assemble(net: Network, neurons: dict, links: list, steps: int, connection: 
         raise InputError(f"option connection={connection!r}: choose from {', '.join(CONNECTIONS)}")
     graph = nx.Graph()
     graph.add_nodes_from(net.populations)
+    source_dtype = np.int32 if select_tag == "fixed_pt" else np.float64
     sources, connections = {}, []
     for proj, weights, fixed_kwargs in links:
         if proj.pre_idx.size == 0:
             continue
         pre, post = net.populations[proj.pre], net.populations[proj.post]
         if pre.is_source and pre.name not in sources:
-            dtype = np.int32 if select_tag == "fixed_pt" else np.float64
-            raster = source_raster(pre, net, steps).T.astype(dtype)  # (neurons × steps)
+            raster = source_raster(pre, net, steps).T.astype(source_dtype)  # neurons × steps
             sources[pre.name] = Source(data=raster)
         out_port = (sources[pre.name] if pre.is_source else neurons[pre.name]).s_out
         conn = _connection(proj, weights, pre.size, post.size, connection, fixed_kwargs)

@@ -22,37 +22,51 @@ from .lowering import LavaGraph
 
 _JOIN_TIMEOUT_S = 5.0
 _POLL_S = 0.002
+PROGRESS_CHUNKS = 50   # with progress: the run is resumed this many times at most...
+MIN_CHUNK = 200        # ...each for at least this many steps
 
 
-def run_graph(graph: LavaGraph, steps: int, select_tag: str, trace_dtype) -> Result:
+def run_graph(graph: LavaGraph, steps: int, select_tag: str, trace_dtype,
+              progress: bool = False) -> Result:
     """Run every component `steps` steps; spikes of every LIF population, probed traces."""
     from lava.magma.core.run_configs import Loihi2SimCfg
+    from tqdm import tqdm
 
+    run_cfg = Loihi2SimCfg(select_tag=select_tag, exception_proc_model_map=graph.models)
+    chunks = _chunks(steps, PROGRESS_CHUNKS if progress else 1)
     raster, traces = {}, {}
-    for component in graph.components:
-        anchor = graph.neurons[component[0]]
-        failed = True
-        try:
-            run_cfg = Loihi2SimCfg(select_tag=select_tag, exception_proc_model_map={
-                proc: graph.models[proc] for proc in graph.models})
-            _run_watched(anchor, steps, run_cfg)
-            for name in component:
-                raster[name] = graph.spike_sinks[name].data.get().T != 0  # (steps × neurons)
-            for (pop, var), reader in graph.probe_reads.items():
-                if pop in component:
-                    traces[(pop, var)] = np.asarray(reader.data.get().T, dtype=trace_dtype)
-            failed = False
-        except RunError:
-            raise
-        except Exception as exc:
-            raise RunError(f"Lava run failed: {type(exc).__name__}: {exc}") from exc
-        finally:
-            shutdown(anchor.runtime, graceful=not failed)
+    with tqdm(total=steps * len(graph.components), unit="step", disable=not progress,
+              desc="lava", leave=False) as bar:
+        for component in graph.components:
+            anchor = graph.neurons[component[0]]
+            failed = True
+            try:
+                for chunk in chunks:
+                    _run_watched(anchor, chunk, run_cfg)
+                    bar.update(chunk)
+                for name in component:
+                    raster[name] = graph.spike_sinks[name].data.get().T != 0  # steps × neurons
+                for (pop, var), reader in graph.probe_reads.items():
+                    if pop in component:
+                        traces[(pop, var)] = np.asarray(reader.data.get().T, dtype=trace_dtype)
+                failed = False
+            except RunError:
+                raise
+            except Exception as exc:
+                raise RunError(f"Lava run failed: {type(exc).__name__}: {exc}") from exc
+            finally:
+                shutdown(anchor.runtime, graceful=not failed)
     return Result.from_raster(raster, traces)
 
 
+def _chunks(steps: int, parts: int) -> list[int]:
+    """`steps` cut into at most `parts` runs of at least MIN_CHUNK steps (Lava resumes a run)."""
+    size = max(MIN_CHUNK, -(-steps // parts))
+    return [min(size, steps - start) for start in range(0, steps, size)]
+
+
 def _run_watched(anchor, steps: int, run_cfg) -> None:
-    """`anchor.run(steps)` that fails, instead of hanging, when a worker dies mid-run."""
+    """`anchor.run(steps)` (or resume) that fails, instead of hanging, when a worker dies."""
     from lava.magma.core.run_conditions import RunSteps
 
     anchor.run(condition=RunSteps(num_steps=steps, blocking=False), run_cfg=run_cfg)
