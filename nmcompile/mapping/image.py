@@ -1,8 +1,8 @@
 """Chip image (`.nmc`): one versioned zip holding a QuantizedNetwork, its mapping and provenance.
 
-Layout: `header.json` (magic, format version, nmcompile version, model hash, target, every
-scalar register, the mapping summary, a hash of the arrays) plus one `.npy` per array (synapses, weights, delays,
-sources, mapping blocks). The float model travels with it, so the image alone rebuilds the
+Layout: `header.json` (magic, format version, nmcompile version, model hash, target,
+every scalar register, the mapping summary, a hash of the arrays) plus one `.npy` per array
+(synapses, weights, delays, sources, mapping blocks). The float model travels with it, so the image alone rebuilds the
 exact QuantizedNetwork the emulator consumes; its hash is checked on reading. Written
 atomically; a damaged, truncated or foreign file is an InputError, never a traceback.
 """
@@ -98,11 +98,13 @@ def read_image(path: str) -> ChipImage:
                 raise bad(f"no {HEADER} (a foreign zip file?)")
             header = json.loads(zf.read(HEADER))
             if not isinstance(header, dict) or header.get("magic") != MAGIC:
-                raise bad(f"wrong magic {header.get('magic') if isinstance(header, dict) else None!r}")
+                found = header.get("magic") if isinstance(header, dict) else None
+                raise bad(f"wrong magic {found!r}")
             if header.get("format_version") != FORMAT_VERSION:
                 raise bad(f"format version {header.get('format_version')!r}; this nmcompile "
                           f"{__version__} reads version {FORMAT_VERSION}")
-            arrays = {n[:-4]: np.lib.format.read_array(io.BytesIO(zf.read(n)), allow_pickle=False)
+            arrays = {n[:-4]: np.lib.format.read_array(io.BytesIO(zf.read(n)),
+                                                       allow_pickle=False)
                       for n in names if n.endswith(".npy")}
             if _arrays_hash(arrays) != header.get("arrays_sha256"):
                 raise bad("array hash mismatch (the content was altered)")
@@ -145,7 +147,8 @@ def _network_doc(net: Network) -> dict:
         pops.append(doc)
     return {"name": net.name, "dt": net.dt, "steps": net.steps, "seed": net.seed,
             "populations": pops,
-            "projections": [{"name": p.name, "pre": p.pre, "post": p.post} for p in net.projections],
+            "projections": [{"name": p.name, "pre": p.pre, "post": p.post}
+                            for p in net.projections],
             "probes": [{"population": p.population, "var": p.var} for p in net.probes]}
 
 
@@ -185,8 +188,8 @@ def _rebuild(header: dict, arrays: dict[str, np.ndarray]) -> ChipImage:
     fixed_pops = {name: FixedLIF(**{k: (float(v) if k == "scale" else int(v))
                                     for k, v in f.items()})
                   for name, f in header["fixed_populations"].items()}
-    fixed_projs = tuple(FixedProjection(**d, pre_idx=projs[i].pre_idx, post_idx=projs[i].post_idx,
-                                        delay=projs[i].delay,
+    fixed_projs = tuple(FixedProjection(**d, pre_idx=projs[i].pre_idx,
+                                        post_idx=projs[i].post_idx, delay=projs[i].delay,
                                         weight_mant=arrays[f"fixed/{i}/weight_mant"])
                         for i, d in enumerate(header["fixed_projections"]))
     m = header["mapping"]

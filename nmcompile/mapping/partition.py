@@ -23,7 +23,9 @@ MAX_OUTPUT_ROUNDS = 8
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Mapping:
-    """Blocks [start, stop) of LIF populations, each on one core (global id chip·cores_per_chip + k)."""
+    """Blocks [start, stop) of LIF populations, each on one core.
+
+    Global core id = chip · cores_per_chip + k."""
 
     target: str
     cores_per_chip: int

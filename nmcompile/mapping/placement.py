@@ -23,7 +23,8 @@ KL_MAX_CORES = 2048     # beyond this (or KL_MAX_EDGES), Python KL costs more th
 KL_MAX_EDGES = 200_000
 
 
-def place_cores(net, mapping: "Mapping", packets: sp.csr_matrix, optimise: bool = True) -> "Mapping":
+def place_cores(net, mapping: "Mapping", packets: sp.csr_matrix,
+                optimise: bool = True) -> "Mapping":
     """Relabel logical cores 0..C-1 as global cores chip·cores_per_chip + k."""
     n_cores = packets.shape[0]
     cpc = mapping.cores_per_chip
@@ -54,7 +55,8 @@ def _bisect(graph: nx.Graph, nodes: list[int], chips: int, cpc: int) -> list[lis
     if chips == 1:
         return [sorted(nodes)]
     left = chips // 2
-    n_left = min(left * cpc, max(len(nodes) - (chips - left) * cpc, round(len(nodes) * left / chips)))
+    n_left = min(left * cpc, max(len(nodes) - (chips - left) * cpc,
+                                 round(len(nodes) * left / chips)))
     part_a, part_b = set(nodes[:n_left]), set(nodes[n_left:])
     if part_a and part_b:
         new_a, new_b = kernighan_lin_bisection(graph.subgraph(nodes), (part_a, part_b), seed=0)

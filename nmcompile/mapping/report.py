@@ -98,7 +98,8 @@ def mapping_report(net: Network, target: Target, mapping: Mapping, costs: Popula
         "output_axons": np.bincount(gcore[lif], weights=np.diff(pairs.indptr)[lif],
                                     minlength=n_cores)}
     src_core = np.repeat(gcore, np.diff(pairs.indptr))
-    cross = (src_core >= 0) & (src_core // res.cores_per_chip != pairs.indices // res.cores_per_chip)
+    cpc = res.cores_per_chip
+    cross = (src_core >= 0) & (src_core // cpc != pairs.indices // cpc)
     report = MappingReport(
         target=target.name, placement=mapping.placement, chips_used=mapping.n_chips,
         cores_used=int(used.size),
@@ -145,7 +146,7 @@ def _traffic(net, pairs, gcore, src_core, spikes, steps, cpc) -> dict[str, int]:
             "neuron_updates": int(np.count_nonzero(gcore >= 0)) * steps}
 
 
-def _estimate(report: MappingReport, net, target: Target, gcore, spikes, steps, pairs):
+def _estimate(report: MappingReport, net, target: Target, gcore, spikes, steps, pairs) -> None:
     """Per-step energy (pJ) and time (ns); every figure used is quoted with its source."""
     t = report.traffic
     counts = {"synaptic_op": t["synaptic_events"], "neuron_update_active": t["active_updates"],
@@ -185,7 +186,8 @@ def _step_time_ns(target: Target, gcore, spikes, steps, pairs) -> float:
                          * pairs.data, minlength=n_cores)
     active = np.bincount(gcore[lif], weights=spikes[lif], minlength=n_cores)
     inactive = np.bincount(gcore[lif], minlength=n_cores) * steps - active
-    work = (events * fig.get("synaptic_op_ns", 0.0) + active * fig.get("neuron_update_active_ns", 0.0)
+    work = (events * fig.get("synaptic_op_ns", 0.0)
+            + active * fig.get("neuron_update_active_ns", 0.0)
             + inactive * fig.get("neuron_update_inactive_ns", 0.0)) / steps
     return float(work.max(initial=0.0)) + fig.get("barrier_sync_ns", 0.0)
 

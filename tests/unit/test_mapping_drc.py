@@ -45,7 +45,8 @@ def test_report_counts_agree_with_the_run_and_the_target_figures():
     t = rep.traffic
     assert t["synaptic_events"] == events
     assert t["spikes"] == sum(int(c.sum()) for c in counts.values())
-    assert t["packets"] == t["within_core"] + t["between_cores"] + t["between_chips"] + t["from_host"]
+    assert t["packets"] == (t["within_core"] + t["between_cores"] + t["between_chips"]
+                            + t["from_host"])
     assert t["between_chips"] == 0 and t["between_cores"] == 0  # one core
     e = target.energy
     expected = (e["synaptic_op_pj"] * events + e["neuron_update_active_pj"] * t["active_updates"]

@@ -32,4 +32,5 @@ def test_targets_differing_only_in_neurons_per_core_give_identical_spikes(model,
     assert sum(len(t) for t, _ in results[0].spikes.values()) > 0
     for other in results[1:]:
         for pop, (t, n) in results[0].spikes.items():
-            assert np.array_equal(t, other.spikes[pop][0]) and np.array_equal(n, other.spikes[pop][1])
+            assert np.array_equal(t, other.spikes[pop][0])
+            assert np.array_equal(n, other.spikes[pop][1])

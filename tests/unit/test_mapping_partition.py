@@ -99,7 +99,8 @@ def test_small_populations_share_a_core_and_big_ones_spread_over_chips():
 
 def test_delay_buffers_cost_synaptic_memory():
     lif = LIF(tau_syn=4.0, tau_mem=20.0, v_th=1.0)
-    pops = {"a": Population(name="a", size=1, model=lif), "b": Population(name="b", size=4, model=lif)}
+    pops = {"a": Population(name="a", size=1, model=lif),
+            "b": Population(name="b", size=4, model=lif)}
     proj = Projection(name="ab", pre="a", post="b", pre_idx=np.zeros(4, np.int32),
                       post_idx=np.arange(4, dtype=np.int32), weight=np.ones(4),
                       delay=np.array([1, 3, 8, 1], np.int32))
