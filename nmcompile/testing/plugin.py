@@ -31,10 +31,16 @@ def pytest_addoption(parser):
                   help="float vs fixed tolerance, e.g. 'abs=2,rel=0.1,van_rossum=0.5'")
 
 
+_MODELS = pytest.StashKey[list]()
+
+
 def _model_files(config) -> list[Path]:
-    root = config.rootpath
-    found = {p.resolve() for pattern in config.getini(MODELS_INI) for p in root.glob(pattern)}
-    return sorted(p for p in found if p.is_file())
+    """The configured model files, globbed once per session (collection asks for every file)."""
+    if _MODELS not in config.stash:
+        root = config.rootpath
+        found = {p.resolve() for pattern in config.getini(MODELS_INI) for p in root.glob(pattern)}
+        config.stash[_MODELS] = sorted(p for p in found if p.is_file())
+    return config.stash[_MODELS]
 
 
 def pytest_configure(config):
