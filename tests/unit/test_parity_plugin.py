@@ -27,6 +27,7 @@ def project(pytester):
     return pytester
 
 
+@pytest.mark.slow
 def test_plugin_collects_one_parity_test_per_model_and_fails_the_violating_one(project):
     result = project.runpytest("-p", "no:cacheprovider", "-rA")
     result.assert_outcomes(passed=2, failed=1)
