@@ -2,9 +2,10 @@
 
 Layout: `header.json` (magic, format version, nmcompile version, model hash, target,
 every scalar register, the mapping summary, a hash of the arrays) plus one `.npy` per array
-(synapses, weights, delays, sources, mapping blocks). The float model travels with it, so the image alone rebuilds the
-exact QuantizedNetwork the emulator consumes; its hash is checked on reading. Written
-atomically; a damaged, truncated or foreign file is an InputError, never a traceback.
+(synapses, weights, delays, sources, mapping blocks). The float model travels with it, so
+the image alone rebuilds the exact QuantizedNetwork the emulator consumes; both hashes are
+checked on reading. Written atomically; a damaged, truncated or foreign file is an
+InputError, never a traceback.
 """
 from __future__ import annotations
 
