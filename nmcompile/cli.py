@@ -62,9 +62,13 @@ def _cmd_parity(args) -> int:
     tolerance = Tolerance.parse(args.tolerance) if args.tolerance else Tolerance()
 
     def progress(run):
-        if not args.quiet:
-            print(f"  {run.name}: {run.status}" + (f" ({run.reason})" if run.reason else ""),
-                  file=sys.stderr)
+        if args.quiet:
+            return
+        if run.status == "ran":
+            secs = run.result.meta.get("wall_time_s") or 0.0
+            print(f"  {run.name}: {run.n_spikes} spikes in {secs:.1f} s", file=sys.stderr)
+        else:
+            print(f"  {run.name}: {run.status} ({run.reason})", file=sys.stderr)
     report = check_parity(net, backends, steps=args.steps, target=args.target,
                           tolerance=tolerance, on_run=progress)
     print(format_table(report))
