@@ -1,6 +1,8 @@
 """The comparison core of the parity harness, on Results built by hand (DESIGN §3)."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nmcompile.diagnostics import InputError
 from nmcompile.ir import LIF, Network, Population, Probe, SpikeArray
@@ -190,3 +192,24 @@ def test_van_rossum_in_chunks_of_neurons_equals_one_pass(monkeypatch):
     want = van_rossum_sq(a, b, 0.9).sum()
     monkeypatch.setattr(pc, "_GRID_CELLS", 7 * 200)  # chunks of 7 neurons
     assert pc._van_rossum_total([ka, kb], cols, 50, 200, 0.9) == pytest.approx(want, rel=1e-12)
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), flips=st.lists(
+    st.tuples(st.integers(0, STEPS - 1), st.sampled_from(["a", "b"]), st.integers(0, 2)),
+    min_size=1, max_size=6, unique=True))
+def test_any_set_of_flipped_spikes_is_counted_and_the_earliest_found(seed, flips):
+    net = _net()
+    flips = [(t, pop, n % net.populations[pop].size) for t, pop, n in flips]
+    flips = list(dict.fromkeys(flips))
+    rng = np.random.default_rng(seed)
+    rasters = {pop: rng.random((STEPS, net.populations[pop].size)) < 0.2 for pop in ("a", "b")}
+    clean = Result.from_raster(rasters)
+    for t, pop, n in flips:
+        rasters[pop][t, n] = ~rasters[pop][t, n]
+    faulty = Result.from_raster(rasters)
+    for compare in (compare_bit_exact, compare_float_exact):
+        pr = compare(net, "x", clean, "y", faulty, STEPS)
+        assert (pr.verdict, pr.mismatches) == ("fail", len(flips))
+        t, pop, n = min(flips, key=lambda f: (f[0], f[1], f[2]))  # "a" precedes "b" in the net
+        assert pr.first == Mismatch(t, pop, n)
