@@ -41,9 +41,10 @@ def simulate(net: Network, steps: int, code_target: str = "numpy",
                          f"choose from {', '.join(CODE_TARGETS)}")
     import brian2 as b2
 
-    # Brian2 names code objects uniquely among live objects: a previous run's objects, kept
-    # alive by reference cycles, would rename ours (`_1`) and defeat the compiled-code caches.
-    gc.collect()
+    if code_target != "numpy":
+        # Brian2 names code objects uniquely among live objects: a previous run's objects,
+        # kept alive by reference cycles, would rename ours (`_1`) and miss the compiled caches.
+        gc.collect()
     with _prefs(code_target):
         if code_target == "cpp_standalone":
             return _run_standalone(b2, net, steps, progress)

@@ -86,7 +86,7 @@ def test_examples_match_the_oracle(path):
     assert_same_as_oracle(net, result)
 
 
-@settings(derandomize=True, max_examples=25, deadline=None)
+@settings(derandomize=True, max_examples=40, deadline=None)
 @given(net=networks())
 def test_generated_networks_match_the_oracle(net):
     assert_same_as_oracle(net, run_brian2(net))
