@@ -74,7 +74,8 @@ def _population(pop: Population, net: Network, num: Numerics, report: QuantRepor
     du = int(np.clip(round(4096 * m.du(net.dt)) - 1, 0, 4095))  # Lava adds ds_offset = 1
     dv = int(np.clip(round(4096 * m.dv(net.dt)), 0, 4095))      # dm_offset = 0
     u_pos, u_neg, v_pos, v_neg = _worst_states(pop, net, du, dv)
-    scale = _choose_scale(pop, net, num, max(u_pos, u_neg, v_pos, v_neg))
+    finite = [x for x in (u_pos, u_neg, v_pos, v_neg) if math.isfinite(x)]
+    scale = _choose_scale(pop, net, num, max(finite, default=0.0))
     vth = max(1, math.floor(m.v_th * scale / 2 ** num.threshold_shift + 1e-9))
     scale = vth * 2 ** num.threshold_shift / m.v_th
     bias_mant, bias_exp, bias_sat = _bias(m.bias * scale, num)
@@ -107,8 +108,8 @@ def _worst_states(pop: Population, net: Network, du: int, dv: int) -> tuple[floa
 
 
 def _choose_scale(pop: Population, net: Network, num: Numerics, worst: float) -> float:
-    """Largest scale at which threshold, bias and weights fit and worst-case |u| and |v|
-    (model units; an infinite one is ignored) stay in 24 bits, see the module docstring."""
+    """Largest scale at which threshold, bias and weights fit and the worst finite |u| or |v|
+    (model units) stays in 24 bits, see the module docstring."""
     m: LIF = pop.model
     shift = 2 ** num.threshold_shift
     hard = (2 ** num.threshold_bits - 1) * shift / m.v_th
@@ -120,7 +121,7 @@ def _choose_scale(pop: Population, net: Network, num: Numerics, worst: float) ->
             top = _format(proj.weight, num.weight_bits)[2]
             hard = min(hard, top * 2 ** (num.weight_exp[1] + num.input_shift) / w_max)
     floor = MIN_THRESHOLD_MANT * shift / m.v_th
-    room = (STATE_LIMIT - 1) / worst if 0 < worst < math.inf else math.inf
+    room = (STATE_LIMIT - 1) / worst if worst > 0 else math.inf
     return min(hard, max(room, floor))
 
 

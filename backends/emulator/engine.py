@@ -36,10 +36,9 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False) -> Resu
     for t in range(steps):
         fired: dict[str, np.ndarray] = {}
         for name, regs in lifs.items():
-            spiking, wrapped, saturated = regs.step(rings[name].take(t))
-            if wrapped.any() or saturated.any():
+            fired[name], wrapped, saturated = regs.step(rings[name].take(t))
+            if wrapped is not None or saturated is not None:
                 _count(name, regs, wrapped, saturated, t, strict)
-            fired[name] = np.flatnonzero(spiking)
             if fired[name].size:
                 spikes[name].append((t, fired[name]))
         for key in probes:
@@ -64,12 +63,12 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False) -> Resu
     return result
 
 
-def _count(name: str, regs: LifRegisters, wrapped: np.ndarray, saturated: np.ndarray,
-           t: int, strict: bool) -> None:
-    regs.u_wraps += int(np.count_nonzero(wrapped))
-    regs.v_saturations += int(np.count_nonzero(saturated))
+def _count(name: str, regs: LifRegisters, wrapped: np.ndarray | None,
+           saturated: np.ndarray | None, t: int, strict: bool) -> None:
+    regs.u_wraps += int(np.count_nonzero(wrapped)) if wrapped is not None else 0
+    regs.v_saturations += int(np.count_nonzero(saturated)) if saturated is not None else 0
     if strict:
-        what, mask = ("u wrapped", wrapped) if wrapped.any() else ("v saturated", saturated)
+        what, mask = ("u wrapped", wrapped) if wrapped is not None else ("v saturated", saturated)
         raise RunError(f"population {name}: {what} at step {t}, neuron "
                        f"{int(np.flatnonzero(mask)[0])} (strict mode)")
 

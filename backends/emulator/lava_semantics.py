@@ -42,10 +42,13 @@ def effective_bias(fixed: FixedLIF, size: int) -> np.ndarray:
     return np.left_shift(mant, exp) if exp >= 0 else np.right_shift(mant, -exp)
 
 
-def decay(state: np.ndarray, keep: int) -> np.ndarray:
-    """int32 state · keep / 4096, truncated toward zero (Lava: sign(x) · (|x| >> 12))."""
-    prod = state.astype(np.int64) * keep
-    return np.where(prod < 0, -((-prod) >> DECAY_SHIFT), prod >> DECAY_SHIFT).astype(np.int32)
+def decay(state: np.ndarray, factor: float) -> np.ndarray:
+    """int32 state · keep / 4096 truncated toward zero (Lava: sign(x) · (|x| >> 12)).
+
+    factor = keep / 4096 is exact in float64 and so is the product (|state · keep| < 2^43);
+    the cast to int32 truncates toward zero, exactly as Lava's shift of |x| does.
+    """
+    return (state * factor).astype(np.int32)
 
 
 class LifRegisters:
@@ -54,23 +57,34 @@ class LifRegisters:
     def __init__(self, fixed: FixedLIF, size: int):
         self.u = np.zeros(size, np.int32)
         self.v = np.zeros(size, np.int32)
-        self.keep_u = DECAY_UNITY - (fixed.du + DS_OFFSET)
-        self.keep_v = DECAY_UNITY - fixed.dv
+        self.keep_u = (DECAY_UNITY - (fixed.du + DS_OFFSET)) / DECAY_UNITY
+        self.keep_v = (DECAY_UNITY - fixed.dv) / DECAY_UNITY
         self.bias = effective_bias(fixed, size)
+        self.has_bias = bool(self.bias.any())
         self.vth = int(fixed.vth) << VTH_SHIFT
         self.u_wraps = 0
         self.v_saturations = 0
 
-    def step(self, a_in: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One step with int32 input; returns (spikes, wrapped-u mask, saturated-v mask)."""
-        curr = decay(self.u, self.keep_u) + np.left_shift(a_in, ACT_SHIFT)
-        over = curr > MAX_UV
-        under = curr <= -MAX_UV
-        wrapped = over | under
-        self.u[:] = np.where(over, curr - 2 * MAX_UV, np.where(under, curr + 2 * MAX_UV, curr))
-        volt = decay(self.v, self.keep_v) + self.u + self.bias
-        saturated = (volt > MAX_UV - 1) | (volt < -MAX_UV + 1)
-        self.v[:] = np.clip(volt, -MAX_UV + 1, MAX_UV - 1)
-        spikes = self.v > self.vth
-        self.v[spikes] = 0
-        return spikes, wrapped, saturated
+    def step(self, a_in: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """One step with int32 input: (indices that spiked, wrapped-u mask, saturated-v mask),
+        each mask None when nothing happened (the common case skips the masked passes)."""
+        curr = decay(self.u, self.keep_u)
+        curr += np.left_shift(a_in, ACT_SHIFT)
+        wrapped = None
+        if curr.size and (curr.max() > MAX_UV or curr.min() <= -MAX_UV):
+            over, under = curr > MAX_UV, curr <= -MAX_UV
+            wrapped = over | under
+            curr = np.where(over, curr - 2 * MAX_UV, np.where(under, curr + 2 * MAX_UV, curr))
+        self.u = curr
+        volt = decay(self.v, self.keep_v)
+        volt += curr
+        if self.has_bias:
+            volt += self.bias
+        saturated = None
+        if volt.size and (volt.max() > MAX_UV - 1 or volt.min() < -MAX_UV + 1):
+            saturated = (volt > MAX_UV - 1) | (volt < -MAX_UV + 1)
+            volt = np.clip(volt, -MAX_UV + 1, MAX_UV - 1).astype(np.int32)
+        fired = np.flatnonzero(volt > self.vth)
+        volt[fired] = 0
+        self.v = volt
+        return fired, wrapped, saturated

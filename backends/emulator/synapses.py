@@ -1,12 +1,14 @@
 """Event-driven synaptic delivery into per-population ring buffers of future input.
 
 Lava shifts each projection's *summed* input of one step (and, with delays, of one delay
-slot) by weight_exp, so sums are taken per (delay, post neuron) before the shift; only the
-synapses of neurons that spiked are touched.
+slot) by weight_exp, so sums are taken per (delay, post neuron) before the shift. Sparse
+activity gathers only the synapses of neurons that spiked; when many spiked, one integer
+sparse matrix-vector product over all synapses is cheaper.
 """
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from nmcompile.ir import FixedProjection
 
@@ -42,20 +44,37 @@ class Delivery:
         self.key = (slot_of[order] * n_post + post[order]).astype(np.int64)
         self.weight = weights[order].astype(np.float64)  # bincount sums in float64: exact < 2^53
         self.n_post = n_post
+        self.n_pre = n_pre
         self.weight_exp = int(proj.weight_exp)
         self.post = proj.post
+        self._matrix: sp.csr_matrix | None = None  # (delay slot, post) x pre, built on demand
+
+    def _sums(self, spiking: np.ndarray) -> np.ndarray | None:
+        """int64 sum of effective weights per (delay slot, post neuron) for this step."""
+        starts, ends = self.ptr[spiking], self.ptr[spiking + 1]
+        counts = ends - starts
+        total = int(counts.sum())
+        if not total:
+            return None
+        size = self.delays.size * self.n_post
+        if total * 8 > self.key.size:
+            if self._matrix is None:
+                pre = np.repeat(np.arange(self.n_pre), np.diff(self.ptr))
+                self._matrix = sp.csr_matrix((self.weight.astype(np.int64), (self.key, pre)),
+                                             shape=(size, self.n_pre))
+            vector = np.zeros(self.n_pre, np.int64)
+            vector[spiking] = 1
+            return self._matrix @ vector
+        idx = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        return np.bincount(self.key[idx], weights=self.weight[idx],
+                           minlength=size).astype(np.int64)
 
     def deliver(self, spiking: np.ndarray, t: int, ring: InputRing) -> None:
         """Add the input caused by the pre neurons `spiking` (indices) at step t."""
         if not spiking.size or not self.delays.size:
             return
-        starts, ends = self.ptr[spiking], self.ptr[spiking + 1]
-        counts = ends - starts
-        total = int(counts.sum())
-        if not total:
+        sums = self._sums(spiking)
+        if sums is None:
             return
-        idx = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-        sums = np.bincount(self.key[idx], weights=self.weight[idx],
-                           minlength=self.delays.size * self.n_post).astype(np.int64)
         sums = sums << self.weight_exp if self.weight_exp > 0 else sums >> -self.weight_exp
         ring.slots[(t + self.delays) % ring.length] += sums.reshape(self.delays.size, self.n_post)
