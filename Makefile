@@ -27,11 +27,19 @@ $(VENV)/.installed: pyproject.toml
 test: $(VENV)/.installed
 	$(PY) -m pytest -q -p no:cacheprovider
 
+DEMO := examples/wta.yaml
+
 demo: $(VENV)/.installed
-	@for f in examples/*.yaml; do $(NMC) info "$$f" || exit 1; echo; done
+	@mkdir -p out
+	$(NMC) info $(DEMO)
+	$(NMC) compile $(DEMO) --target loihi2 -o out/wta.nmc --report
+	@for b in brian2 lava lava-fixed emulator; do \
+	  $(NMC) run $(DEMO) --backend $$b -q -o out/wta.$$b.npz || exit 1; done
+	$(NMC) run out/wta.nmc --backend emulator -q --plot out/wta.raster.png
+	$(NMC) parity $(DEMO)
 
 bench: $(VENV)/.installed
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) "$$b" || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info .hypothesis
+	rm -rf $(VENV) build out *.egg-info .hypothesis
