@@ -83,10 +83,12 @@ def fixed_probability(n_pre: int, n_post: int, p: float, self_ok: bool,
     chunks, position = [], -1
     chunk = int(min(max(total * p * 1.05 + 1000, 1000), 20_000_000))
     while position < total:
-        gaps = rng.geometric(p, size=chunk)
+        # a tiny p draws gaps near 2**63: capped, the running sum passes `total` before it can wrap
+        gaps = np.minimum(rng.geometric(p, size=chunk), total + 1)
         flat = position + np.cumsum(gaps, dtype=np.int64)
-        position = int(flat[-1])
-        chunks.append(flat[flat < total])
+        beyond = np.flatnonzero(flat >= total)
+        chunks.append(flat[:beyond[0]] if beyond.size else flat)
+        position = int(flat[beyond[0]]) if beyond.size else int(flat[-1])
     flat = np.concatenate(chunks)
     pre, post = np.divmod(flat, n_post)
     return _drop_self(pre.astype(np.int32), post.astype(np.int32), self_ok)

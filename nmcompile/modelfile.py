@@ -80,7 +80,8 @@ def number(x: object, path, src: Source, *, finite: bool = True) -> float:
 
 
 def positive_number(x: object, path, src: Source, *, allow_inf: bool = False) -> float:
-    if isinstance(x, str) and allow_inf and x.strip().lower() in ("inf", ".inf"):
+    # JSON has no inf: accept the strings "inf", ".inf" and "Infinity" (what json.dumps writes)
+    if isinstance(x, str) and allow_inf and x.strip().lower() in ("inf", ".inf", "infinity"):
         return math.inf
     value = number(x, path, src, finite=not allow_inf)
     if not value > 0:
