@@ -171,3 +171,11 @@ def test_list_connector_keeps_weights_and_delays_with_their_pairs():
     assert pairs(proj.pre_idx, proj.post_idx) == [(0, 0), (0, 1), (1, 1), (2, 0)]
     assert proj.weight.tolist() == [0.4, 0.2, 0.3, 0.1]
     assert proj.delay.tolist() == [8, 6, 7, 5]
+
+
+def test_fixed_probability_tiny_p_terminates():
+    """Gaps near 2**63 once overflowed the running sum and looped forever, eating memory."""
+    for p in (1e-12, 1e-300, 5e-324):
+        assert len(conn.fixed_probability(3, 3, p, True, rng(0))[0]) == 0
+    pre, _ = conn.fixed_probability(2_000_000, 2_000_000, 1e-9, True, rng(0))
+    assert abs(len(pre) - 4000) < 5 * np.sqrt(4000)

@@ -1,0 +1,176 @@
+"""Loading model files: examples, defaults, determinism, seeds, JSON twins, relative files."""
+from __future__ import annotations
+
+import copy
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nmcompile.diagnostics import InputError
+from nmcompile.ir import LIF, Network, Poisson, SpikeArray, source_spikes
+from nmcompile.modelfile import load_document, load_model
+from nmcompile.yamlmarks import parse
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
+RANDOM = ("fixed_probability", "fixed_indegree")
+
+
+def doc_of(path: Path) -> dict:
+    return parse(path.read_text(), str(path))[0]
+
+
+def small_doc(**top) -> dict:
+    doc = {"format": "nmcompile/v1", "name": "small",
+           "populations": {"stim": {"model": "poisson", "size": 3, "rate": 10},
+                           "exc": {"model": "lif", "size": 3, "tau_syn": 4.0, "tau_mem": 20.0,
+                                   "v_th": 1.0}},
+           "projections": [{"pre": "stim", "post": "exc", "connect": "one_to_one",
+                            "weight": 0.5}]}
+    doc.update(top)
+    return doc
+
+
+def test_four_examples_exist():
+    assert {p.stem for p in EXAMPLES} >= {"wta", "grid", "feedforward", "recurrent_ei"}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_loads_deterministically(path):
+    a, b = load_model(str(path)), load_model(str(path))
+    assert isinstance(a, Network) and a == b
+    assert a.n_synapses > 0 and a.probes
+    for proj in a.projections:
+        order = np.lexsort((proj.post_idx, proj.pre_idx))
+        assert np.array_equal(order, np.arange(proj.n_synapses))  # sorted by (pre, post)
+        assert proj.delay.min() >= 1
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_json_twin_of_example_loads_equal(path, tmp_path):
+    twin = tmp_path / f"{path.stem}.json"
+    twin.write_text(json.dumps(doc_of(path), indent=1))
+    assert load_model(str(twin)) == load_model(str(path))
+
+
+def test_example_counts():
+    nets = {p.stem: load_model(str(p)) for p in EXAMPLES}
+    grid = nets["grid"]
+    assert grid.populations["sheet"].shape == (12, 12)
+    assert grid.n_synapses == 4 + (4 * 3 + 40 * 5 + 100 * 8) + 144
+    wta = nets["wta"]
+    assert (wta.n_neurons, wta.n_synapses, wta.delay_range()) == (9, 4 + 4 + 4, (1, 1))
+    assert wta.has_cycles() and not nets["feedforward"].has_cycles()
+    ff = nets["feedforward"].projections[1]
+    assert np.array_equal(np.bincount(ff.post_idx), np.full(5, 20))  # fixed_indegree: 20
+
+
+def test_defaults_and_locations():
+    text = ("format: nmcompile/v1\nname: small\npopulations:\n"
+            "  stim: {model: poisson, size: 3, rate: 10}\n"
+            "  exc: {model: lif, size: 3, tau_syn: .inf, tau_mem: 2e1, v_th: 1}\n"
+            "projections:\n  - {pre: stim, post: exc, connect: one_to_one, weight: 5e-1}\n")
+    net = load_document(*parse(text, "small.yaml"))
+    assert (net.dt, net.steps, net.seed, net.probes) == (1.0, 100, 0, ())
+    exc = net.populations["exc"].model
+    assert exc == LIF(tau_syn=math.inf, tau_mem=20.0, v_th=1.0, bias=0.0, refractory=0)
+    assert np.array_equal(net.populations["stim"].model.rate, [10.0, 10.0, 10.0])
+    proj = net.projections[0]
+    assert proj.name == "stim_to_exc" and proj.weight.tolist() == [0.5] * 3
+    assert proj.delay.tolist() == [1, 1, 1]
+    assert str(proj.location) == "small.yaml:7: projections[0]"
+    assert str(net.populations["exc"].location) == "small.yaml:5: populations.exc"
+
+
+def test_inf_tau_as_json_string():
+    doc = small_doc()
+    doc["populations"]["exc"].update(tau_syn="inf", tau_mem=".inf")
+    model = load_document(doc).populations["exc"].model
+    assert math.isinf(model.tau_syn) and math.isinf(model.tau_mem)
+
+
+def test_unnamed_projections_get_distinct_names():
+    doc = small_doc()
+    doc["projections"].append(dict(doc["projections"][0], weight=0.1))
+    names = [p.name for p in load_document(doc).projections]
+    assert names == ["stim_to_exc", "stim_to_exc_1"]
+
+
+def test_spike_array_sorted_and_deduplicated():
+    doc = small_doc()
+    doc["populations"]["stim"] = {"model": "spike_array", "size": 3,
+                                  "spikes": [[2, 5], [0, 5], [1, 1], [2, 5]]}
+    model = load_document(doc).populations["stim"].model
+    assert isinstance(model, SpikeArray)
+    assert model.steps.tolist() == [1, 5, 5] and model.neurons.tolist() == [1, 0, 2]
+
+
+def random_doc(seed: int) -> dict:
+    doc = small_doc(seed=seed)
+    doc["populations"]["exc"]["size"] = 40
+    doc["populations"]["stim"]["size"] = 40
+    doc["projections"] = [
+        {"name": "p", "pre": "stim", "post": "exc", "connect": {"fixed_probability": 0.3},
+         "weight": {"normal": [0.5, 0.1]}, "delay": {"uniform_int": [1, 9]}},
+        {"name": "k", "pre": "exc", "post": "exc", "connect": {"fixed_indegree": 4},
+         "allow_self": False, "weight": {"uniform": [-1, 0]}},
+        {"name": "fixed", "pre": "stim", "post": "exc", "connect": "one_to_one", "weight": 1.0}]
+    return doc
+
+
+def test_seed_changes_random_draws_only():
+    a, b = load_document(random_doc(1)), load_document(random_doc(2))
+    assert load_document(random_doc(1)) == a
+    for name in ("p", "k"):
+        pa, pb = (next(p for p in net.projections if p.name == name) for net in (a, b))
+        assert not np.array_equal(pa.post_idx, pb.post_idx) or pa.n_synapses != pb.n_synapses
+    assert a.projections[2] == b.projections[2]
+    ta = source_spikes(a.populations["stim"], a, 200)
+    tb = source_spikes(b.populations["stim"], b, 200)
+    assert not np.array_equal(ta[1], tb[1])  # Poisson spikes follow the seed too
+
+
+def test_draws_are_keyed_by_projection_name_not_position():
+    base = load_document(random_doc(3))
+    doc = random_doc(3)
+    doc["projections"].insert(0, {"name": "extra", "pre": "stim", "post": "exc",
+                                  "connect": {"fixed_probability": 0.5}, "weight": 0.1})
+    grown = load_document(doc)
+    assert grown.projections[1:] == base.projections
+
+
+def test_file_connector_is_relative_to_the_model(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    np.savez(folder / "syn.npz", pre=np.array([2, 0, 1]), post=np.array([0, 1, 2]),
+             weight=np.array([0.3, 0.1, 0.2]), delay=np.array([3, 1, 2]))
+    doc = small_doc()
+    doc["projections"][0] = {"pre": "stim", "post": "exc", "connect": {"file": "syn.npz"}}
+    model = folder / "m.json"
+    model.write_text(json.dumps(doc))
+    monkeypatch.chdir(tmp_path)
+    proj = load_model("models/m.json").projections[0]
+    assert proj.pre_idx.tolist() == [0, 1, 2] and proj.post_idx.tolist() == [1, 2, 0]
+    assert proj.weight.tolist() == [0.1, 0.2, 0.3] and proj.delay.tolist() == [1, 2, 3]
+    doc["projections"][0]["weight"] = 0.5
+    model.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match="projections\\[0\\].weight: given both here and in"):
+        load_model("models/m.json")
+
+
+def test_document_is_not_mutated():
+    doc = random_doc(4)
+    before = copy.deepcopy(doc)
+    load_document(doc)
+    assert doc == before
+
+
+def test_populations_keep_their_order():
+    doc = small_doc()
+    doc["populations"] = dict(reversed(list(doc["populations"].items())))
+    net = load_document(doc)
+    assert list(net.populations) == ["exc", "stim"]
+    assert isinstance(net.populations["stim"].model, Poisson)
+    assert load_document(small_doc()) != net  # order is part of the network
