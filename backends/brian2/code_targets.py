@@ -8,16 +8,17 @@ targets use flags that keep IEEE semantics, and compiled code is cached in our o
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gc
 import hashlib
 import json
 import os
+import shutil
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 
-from nmcompile.diagnostics import InputError
+from nmcompile.diagnostics import InputError, RunError
 from nmcompile.ir import Network, source_spikes
 from nmcompile.result import Result
 
@@ -36,16 +37,16 @@ def cache_root() -> Path:
 def simulate(net: Network, steps: int, code_target: str = "numpy",
              progress: bool = False) -> Result:
     """Run `net` for `steps` steps on `code_target`; a fresh Brian2 Network every call."""
-    if code_target not in CODE_TARGETS:
-        raise InputError(f"unknown Brian2 code target {code_target!r}; "
-                         f"choose from {', '.join(CODE_TARGETS)}")
+    missing = missing_tool(code_target)
+    if missing:
+        raise InputError(missing)
     import brian2 as b2
 
     if code_target != "numpy":
         # Brian2 names code objects uniquely among live objects: a previous run's objects,
         # kept alive by reference cycles, would rename ours (`_1`) and miss the compiled caches.
         gc.collect()
-    with _prefs(code_target):
+    with _prefs(code_target), _as_run_error(code_target):
         if code_target == "cpp_standalone":
             return _run_standalone(b2, net, steps, progress)
         clock = b2.Clock(dt=net.dt * b2.ms, name="nmc_clock")
@@ -54,11 +55,50 @@ def simulate(net: Network, steps: int, code_target: str = "numpy",
         with _progress_bar(progress) as report:
             network.run(steps * net.dt * b2.ms, namespace={}, report=report,
                         report_period=1 * b2.second)
+        _check_compiled(network)
         return collect(lowered, net, steps)
+
+
+def _check_compiled(network) -> None:
+    """Brian2 turns a Cython compile error into a code object that silently does nothing."""
+    for obj in network.sorted_objects:
+        code_object = getattr(obj, "codeobj", None)
+        for block, compiled in getattr(code_object, "compiled_code", {}).items():
+            source = getattr(code_object.code, block, "").strip()
+            if compiled is None and source and "EMPTY_CODE_BLOCK" not in source:
+                raise RunError(f"brian2: compiling {code_object.name} ({block}) failed; "
+                               "see the compiler messages above")
+
+
+def missing_tool(code_target: str) -> str | None:
+    """Why `code_target` cannot run here (unknown, Cython or a C++ toolchain missing), or None."""
+    if code_target not in CODE_TARGETS:
+        return f"unknown Brian2 code target {code_target!r}; choose from {', '.join(CODE_TARGETS)}"
+    if code_target == "cython" and find_spec("Cython") is None:
+        return "code target cython needs the Cython package (pip install 'nmcompile[brian2]')"
+    if code_target == "cpp_standalone":
+        tools = [os.environ.get("CXX") or "g++", "make"]
+        absent = [t for t in tools if shutil.which(t.split()[0]) is None]
+        if absent:
+            return f"code target cpp_standalone needs {' and '.join(absent)} on the PATH"
+    return None
+
+
+@contextlib.contextmanager
+def _as_run_error(code_target: str):
+    """A failing compile or simulation is a run failure (exit 1), not a traceback."""
+    try:
+        yield
+    except (InputError, RunError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise RunError(f"brian2 ({code_target}) failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _run_standalone(b2, net: Network, steps: int, progress: bool) -> Result:
     """Build (or reuse) the C++ project of this exact model and run it."""
+    import fcntl
+
     from brian2.devices.device import all_devices, reset_device, set_device
 
     directory = cache_root() / "standalone" / model_hash(net, steps)

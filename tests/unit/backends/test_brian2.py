@@ -110,6 +110,14 @@ def test_unknown_code_target_is_an_input_error():
         driver.run(net, "brian2", options={"code_target": "fortran"})
 
 
+def test_cpp_standalone_without_a_compiler_is_refused_before_running(monkeypatch):
+    monkeypatch.setenv("CXX", "no-such-compiler++")
+    net = Network(name="x", populations={"n": Population(name="n", size=1, model=LIF(
+        tau_syn=1.0, tau_mem=1.0, v_th=1.0))}, steps=3)
+    with pytest.raises(InputError, match="needs no-such-compiler"):
+        driver.run(net, "brian2", options={"code_target": "cpp_standalone"})
+
+
 def test_driver_refuses_an_unsupported_probe_before_running():
     net = Network(name="x", populations={"n": Population(name="n", size=1, model=LIF(
         tau_syn=1.0, tau_mem=1.0, v_th=1.0))}, probes=(Probe(population="n", var="w"),))
