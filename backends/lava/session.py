@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+import warnings
 
 import numpy as np
+from scipy.sparse import SparseEfficiencyWarning
 
 from nmcompile.diagnostics import RunError
 from nmcompile.result import Result
@@ -36,7 +38,9 @@ def run_graph(graph: LavaGraph, steps: int, select_tag: str, trace_dtype,
     chunks = _chunks(steps, PROGRESS_CHUNKS if progress else 1)
     raster, traces = {}, {}
     with tqdm(total=steps * len(graph.components), unit="step", disable=not progress,
-              desc="lava", leave=False) as bar:
+              desc="lava", leave=False) as bar, warnings.catch_warnings():
+        # Lava's fixed-point Sparse clips weights in place (once): scipy warns, workers inherit.
+        warnings.simplefilter("ignore", SparseEfficiencyWarning)
         for component in graph.components:
             anchor = graph.neurons[component[0]]
             failed = True
