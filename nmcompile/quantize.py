@@ -5,8 +5,9 @@ Register semantics are Lava's bit-accurate models (loihi numerics):
   bias = bias_mant << bias_exp; a projection adds (Σ mantissas of spiking synapses) << weight_exp.
 One scale per post-population maps model units to register units (v_int ≈ v · scale). It is the
 largest scale at which threshold, bias and every incoming weight fit their formats and the
-worst-case |u| and |v| (every input spiking every step) stay within 24 bits, never so small
-that the threshold mantissa drops under 2^8;
+worst-case |u| and |v| (every input spiking every step) stay within 24 bits, but never so
+small that the threshold mantissa drops under 2^8 or any projection's largest weight mantissa
+under 2^7 (worst cases are pessimistic; vanishing weights are not);
 it is then lowered so the threshold is an integer, i.e. represented exactly.
 
 Weight exponents are kept ≥ 0: Lava right-shifts each step's *summed* input, which floors it,
@@ -25,7 +26,8 @@ from nmcompile.ir import QuantizedNetwork
 from nmcompile.quant_report import STATE_LIMIT, PopulationReport, ProjectionReport, QuantReport
 from nmcompile.target_schema import Numerics, Target
 
-MIN_THRESHOLD_MANT = 2 ** 8  # keep at least 8 bits of threshold resolution when making headroom
+MIN_THRESHOLD_MANT = 2 ** 8  # headroom never costs the threshold more than this resolution...
+MIN_WEIGHT_MANT = 2 ** 7     # ...nor the largest weight of a projection (at weight_exp 0)
 
 
 def quantize(net: Network, target: Target | str) -> QuantizedNetwork:
@@ -115,12 +117,13 @@ def _choose_scale(pop: Population, net: Network, num: Numerics, worst: float) ->
     hard = (2 ** num.threshold_bits - 1) * shift / m.v_th
     if m.bias:
         hard = min(hard, (2 ** (num.bias_mant_bits - 1) - 1) * 2 ** num.bias_exp[1] / abs(m.bias))
+    floor = MIN_THRESHOLD_MANT * shift / m.v_th
     for proj in net.incoming(pop.name):
         w_max = float(np.abs(proj.weight).max()) if proj.n_synapses else 0.0
         if w_max > 0:
             top = _format(proj.weight, num.weight_bits)[2]
             hard = min(hard, top * 2 ** (num.weight_exp[1] + num.input_shift) / w_max)
-    floor = MIN_THRESHOLD_MANT * shift / m.v_th
+            floor = max(floor, MIN_WEIGHT_MANT * 2 ** num.input_shift / w_max)
     room = (STATE_LIMIT - 1) / worst if worst > 0 else math.inf
     return min(hard, max(room, floor))
 

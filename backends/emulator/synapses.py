@@ -48,9 +48,16 @@ class Delivery:
         self.weight_exp = int(proj.weight_exp)
         self.post = proj.post
         self._matrix: sp.csr_matrix | None = None  # (delay slot, post) x pre, built on demand
+        # with weight_exp >= 0 the shift distributes over the sum (exact in int64), so each
+        # synapse can add its own shifted weight straight into the ring
+        self.direct = self.weight_exp >= 0
+        self.shifted = weights[order].astype(np.int64) << max(self.weight_exp, 0)
+        self.delay_of = delay[order]
+        self.post_of = post[order].astype(np.int64)
 
-    def _sums(self, spiking: np.ndarray) -> np.ndarray | None:
-        """int64 sum of effective weights per (delay slot, post neuron) for this step."""
+    def _sums(self, spiking: np.ndarray, t: int, ring: InputRing) -> np.ndarray | None:
+        """int64 sum of effective weights per (delay slot, post neuron) for this step, or None
+        when the synapses were added to the ring directly (or none was touched)."""
         starts, ends = self.ptr[spiking], self.ptr[spiking + 1]
         counts = ends - starts
         total = int(counts.sum())
@@ -66,6 +73,10 @@ class Delivery:
             vector[spiking] = 1
             return self._matrix @ vector
         idx = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        if self.direct:
+            flat = (t + self.delay_of[idx]) % ring.length * self.n_post + self.post_of[idx]
+            np.add.at(ring.slots.reshape(-1), flat, self.shifted[idx])
+            return None
         return np.bincount(self.key[idx], weights=self.weight[idx],
                            minlength=size).astype(np.int64)
 
@@ -73,7 +84,7 @@ class Delivery:
         """Add the input caused by the pre neurons `spiking` (indices) at step t."""
         if not spiking.size or not self.delays.size:
             return
-        sums = self._sums(spiking)
+        sums = self._sums(spiking, t, ring)
         if sums is None:
             return
         sums = sums << self.weight_exp if self.weight_exp > 0 else sums >> -self.weight_exp
