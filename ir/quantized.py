@@ -42,7 +42,7 @@ class FixedProjection:
     post: str
     pre_idx: np.ndarray
     post_idx: np.ndarray
-    weight_mant: np.ndarray  # int32, within 8 signed bits
+    weight_mant: np.ndarray  # int32 Lava weights before clip/truncate (mixed: -256..255)
     delay: np.ndarray        # int32, ≥ 1 (IR delay)
     weight_exp: int
     num_weight_bits: int
