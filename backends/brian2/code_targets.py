@@ -42,9 +42,11 @@ def simulate(net: Network, steps: int, code_target: str = "numpy",
         raise InputError(missing)
     import brian2 as b2
 
-    if code_target != "numpy":
+    if code_target == "cpp_standalone":
         # Brian2 names code objects uniquely among live objects: a previous run's objects,
-        # kept alive by reference cycles, would rename ours (`_1`) and miss the compiled caches.
+        # kept alive by reference cycles, would rename ours (`_1`), and the C++ file names
+        # with them, so make would rebuild. (Cython's cache is keyed by the code, which does
+        # not contain those names.)
         gc.collect()
     with _prefs(code_target), _as_run_error(code_target):
         if code_target == "cpp_standalone":
