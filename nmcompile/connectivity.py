@@ -38,6 +38,7 @@ def neighbourhood_size(radius: int, diagonal: bool, shape: tuple[int, ...]) -> i
     reach = [min(radius, s - 1) for s in shape]  # farther offsets reach nothing new
     if diagonal:
         return math.prod(2 * r + 1 for r in reach)
+    radius = min(radius, sum(reach))
     counts = np.zeros(radius + 1)  # Manhattan ball, one dimension at a time: offsets by distance
     counts[0] = 1.0
     for r in reach:

@@ -26,6 +26,7 @@ POP_KEYS = {
     "spike_array": ["model", "size", "shape", "spikes"],
 }
 PROBE_VARS = ("u", "v")
+MAX_STEP = 2**31 - 1  # spike times are stored as int64; no run is two billion steps long
 BYTES_PER_NEURON = 64  # rates or state and traces of a neuron in the backends, generously
 
 
@@ -122,7 +123,7 @@ def population(name: str, spec: object, path, src: Source) -> Population:
     if "model" not in spec:
         raise src.fail(path, "missing required key 'model'")
     model = spec["model"]
-    if model not in POP_KEYS:
+    if not isinstance(model, str) or model not in POP_KEYS:
         raise src.fail(path + ("model",), f"must be one of {', '.join(POP_KEYS)}, got {model!r}")
     src.check_keys(spec, path, POP_KEYS[model], required=["size"])
     size = integer(spec["size"], path + ("size",), src, minimum=1)
@@ -178,7 +179,7 @@ def spike_array(raw: object, size: int, path, src: Source) -> SpikeArray:
         if not (isinstance(pair, list) and len(pair) == 2):
             raise src.fail(path + (i,), f"must be a [neuron, step] pair, got {pair!r}")
         neuron = integer(pair[0], path + (i, 0), src, minimum=0, maximum=size - 1)
-        step = integer(pair[1], path + (i, 1), src, minimum=0)
+        step = integer(pair[1], path + (i, 1), src, minimum=0, maximum=MAX_STEP)
         pairs.add((step, neuron))
     ordered = sorted(pairs)
     steps = np.array([s for s, _ in ordered], dtype=np.int64)
@@ -197,7 +198,7 @@ def load_probes(raw: object, pops: dict[str, Population], src: Source) -> tuple[
             raise src.fail(path, f"must be a mapping {{population: NAME, var: v|u}}, got {spec!r}")
         src.check_keys(spec, path, ["population", "var"], required=["population", "var"])
         pop, var = spec["population"], spec["var"]
-        if pop not in pops:
+        if not isinstance(pop, str) or pop not in pops:
             raise src.fail(path + ("population",), unknown_name("population", pop, pops))
         if not isinstance(pops[pop].model, LIF):
             raise src.fail(path + ("population",),

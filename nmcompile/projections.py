@@ -52,7 +52,7 @@ def parse_spec(i: int, item: object, pops, names: set, src: Source, base_dir: st
         raise src.fail(path, f"must be a mapping with pre, post, connect, weight, got {item!r}")
     src.check_keys(item, path, PROJ_KEYS, required=["pre", "post", "connect"])
     for end in ("pre", "post"):
-        if item[end] not in pops:
+        if not isinstance(item[end], str) or item[end] not in pops:
             raise src.fail(path + (end,), unknown_name("population", item[end], pops))
     pre, post = pops[item["pre"]], pops[item["post"]]
     if not isinstance(post.model, LIF):

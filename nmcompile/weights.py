@@ -76,7 +76,8 @@ def pair(arg: object, path, src: Source) -> tuple[float, float]:
     from nmcompile.modelfile import number
     if not (isinstance(arg, list) and len(arg) == 2):
         raise src.fail(path, f"must be a pair [a, b], got {arg!r}")
-    return number(arg[0], path + (0,), src), number(arg[1], path + (1,), src)
+    # + 0.0 turns -0.0 into 0.0, which numpy would take for a negative std or hi - lo
+    return number(arg[0], path + (0,), src) + 0.0, number(arg[1], path + (1,), src) + 0.0
 
 
 def check_length(values: list, n: int, path, src: Source) -> None:
