@@ -1,7 +1,6 @@
 """The network data model: populations, projections (COO synapses), probes."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Iterator
 

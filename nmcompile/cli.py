@@ -33,6 +33,12 @@ def _cmd_run(args) -> int:
         net = model.network
     else:
         model = net = load_model(args.model)
+    if args.output:
+        from nmcompile.atomic import check_writable
+        check_writable(args.output)
+    if args.plot:
+        from nmcompile.plot import plot_format
+        plot_format(args.plot)
     options = {"progress": not args.quiet}
     if args.code_target:
         options["code_target"] = args.code_target

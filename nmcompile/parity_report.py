@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 
+from nmcompile.atomic import atomic_output
 from nmcompile.parity import ParityReport
 from nmcompile.parity_compare import PairResult
 
@@ -118,20 +117,8 @@ def to_junit(report: ParityReport) -> ET.ElementTree:
 
 
 def write_atomic(path: str, text: str) -> None:
-    """Write `text` to a temporary file next to `path`, then rename it over `path`."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".nmc-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_output(path, "w") as fh:
+        fh.write(text)
 
 
 def write_json(report: ParityReport, path: str) -> None:

@@ -6,13 +6,25 @@ the caller's interactive backend.
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
+from nmcompile.atomic import atomic_output, check_writable
 from nmcompile.diagnostics import Diagnostic, InputError
 from nmcompile.ir import Location, Network, source_spikes
 from nmcompile.result import Result
+
+
+def plot_format(path: str) -> str:
+    """The image format named by the extension; an InputError (before any run) if unknown."""
+    from matplotlib.figure import Figure
+
+    fmt = (os.path.splitext(path)[1][1:] or "png").lower()
+    if fmt not in Figure().canvas.get_supported_filetypes():
+        raise InputError(Diagnostic("error", "NM501", f"unknown image format {fmt!r} for a "
+                                    "plot; use .png, .pdf or .svg", Location(file=path)))
+    check_writable(path)
+    return fmt
 
 
 def raster_plot(result: Result, net: Network, path: str) -> None:
@@ -23,10 +35,7 @@ def raster_plot(result: Result, net: Network, path: str) -> None:
     """
     from matplotlib.figure import Figure
 
-    fmt = (os.path.splitext(path)[1][1:] or "png").lower()
-    if fmt not in Figure().canvas.get_supported_filetypes():
-        raise InputError(Diagnostic("error", "NM501", f"unknown image format {fmt!r} for a "
-                                    "plot; use .png, .pdf or .svg", Location(file=path)))
+    fmt = plot_format(path)
     steps = int(result.meta.get("steps", net.steps))
     rows = [(pop, _spikes_of(pop, result, net, steps)) for pop in net.populations.values()]
     rows = [(pop, spikes) for pop, spikes in rows if spikes is not None]
@@ -62,15 +71,5 @@ def _spikes_of(pop, result: Result, net: Network, steps: int):
 
 
 def _save_atomically(fig, path: str, fmt: str) -> None:
-    fd, tmp = tempfile.mkstemp(suffix="." + fmt, dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)   # mkstemp's 0600 is for secrets, not plots
-        fig.savefig(tmp, format=fmt, dpi=120)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_output(path) as fh:
+        fig.savefig(fh, format=fmt, dpi=120)

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from nmcompile.atomic import atomic_output
 
 
 @dataclass(kw_only=True)
@@ -37,23 +37,15 @@ class Result:
         return np.bincount(self.spikes[pop][1], minlength=size)
 
     def save(self, path: str) -> None:
-        """Write atomically: a temporary file in the same folder, renamed when complete."""
+        """Write atomically (see nmcompile.atomic)."""
         arrays = {"meta": np.array(json.dumps(self.meta, sort_keys=True))}
         for pop, (t, n) in self.spikes.items():
             arrays[f"{pop}.spike_steps"] = t
             arrays[f"{pop}.spike_neurons"] = n
         for (pop, var), trace in self.traces.items():
             arrays[f"{pop}.{var}"] = trace
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(suffix=".npz", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(fh, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_output(path) as fh:
+            np.savez_compressed(fh, **arrays)
 
     @staticmethod
     def load(path: str) -> "Result":

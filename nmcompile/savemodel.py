@@ -7,11 +7,11 @@ a sidecar .npz next to the model (`connect: {file: ...}`) to keep the YAML reada
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 import yaml
 
+from nmcompile.atomic import atomic_output
 from nmcompile.ir import LIF, Network, Poisson, Population, Projection
 from nmcompile.modelfile import FORMAT
 from nmcompile.yamlmarks import DUMPER
@@ -78,19 +78,9 @@ def save_model(net: Network, path: str) -> None:
     stem = os.path.splitext(os.path.basename(path))[0]
     doc, sidecars = to_document(net, sidecar_prefix=stem)
     for name, arrays in sidecars.items():
-        _atomic_write(os.path.join(folder, name), lambda fh, a=arrays: np.savez(fh, **a), "wb")
+        with atomic_output(os.path.join(folder, name)) as fh:
+            np.savez(fh, **arrays)
     text = yaml.dump(doc, Dumper=DUMPER, sort_keys=False, default_flow_style=None, width=100)
-    _atomic_write(path, lambda fh: fh.write(text), "w")
+    with atomic_output(path, "w") as fh:
+        fh.write(text)
 
-
-def _atomic_write(path: str, write, mode: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
-                               suffix=os.path.splitext(path)[1])
-    try:
-        with os.fdopen(fd, mode) as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmcompile import __version__
+from nmcompile.atomic import atomic_output
 from nmcompile.diagnostics import InputError, error
 from nmcompile.ir import (LIF, FixedLIF, FixedProjection, Location, Network, Poisson, Population,
                           Probe, Projection, QuantizedNetwork, SpikeArray)
@@ -70,22 +69,12 @@ def write_image(path: str, qnet: QuantizedNetwork, mapping: Mapping) -> None:
         arrays[f"fixed/{i}/weight_mant"] = p.weight_mant
     arrays.update({f"mapping/{k}": v for k, v in mapping.to_arrays().items()})
     header["arrays_sha256"] = _arrays_hash(arrays)
-    fd, tmp = tempfile.mkstemp(suffix=".nmc", dir=os.path.dirname(os.path.abspath(path)))
-    try:
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(HEADER, json.dumps(header, indent=1))
-            for key, array in arrays.items():
-                buf = io.BytesIO()
-                np.lib.format.write_array(buf, np.ascontiguousarray(array), allow_pickle=False)
-                zf.writestr(f"{key}.npy", buf.getvalue())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_output(path) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(HEADER, json.dumps(header, indent=1))
+        for key, array in arrays.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.ascontiguousarray(array), allow_pickle=False)
+            zf.writestr(f"{key}.npy", buf.getvalue())
 
 
 def read_image(path: str) -> ChipImage:
