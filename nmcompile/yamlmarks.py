@@ -68,7 +68,7 @@ def parse(text: str, file: str) -> tuple[object, Source]:
         raise error(message, Location(file, line)) from None
     if node is None:
         raise error("the file is empty", Location(file, 1))
-    return _value(node, (), source), source
+    return _values(node, source), source
 
 
 # YAML 1.1 reads 1e3 and 2.5E-4 as strings; YAML 1.2 and JSON read them as floats, and so do we.
@@ -88,30 +88,62 @@ for _cls in (_LOADER, DUMPER):
     _cls.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789."))
 
 
-def _scalar(node: yaml.ScalarNode) -> object:
+def _scalar(node: yaml.ScalarNode, where: Location) -> object:
     """Construct one scalar (int, float, bool, str, null) from its resolved tag."""
-    constructor = yaml.constructor.SafeConstructor()
-    return constructor.construct_object(node)
+    if node.tag == "tag:yaml.org,2002:merge":
+        raise error("YAML merge keys (<<) are not supported; write the keys out", where)
+    try:
+        return yaml.constructor.SafeConstructor().construct_object(node)
+    except (yaml.YAMLError, ValueError, TypeError) as exc:  # e.g. !!float "abc", !!python/...
+        raise error(f"cannot read {node.value!r} as {node.tag.replace('tag:yaml.org,2002:', '!!')}: "
+                    f"{getattr(exc, 'problem', None) or exc}", where) from None
 
 
-def _value(node: yaml.Node, path: Path, source: Source) -> object:
+def _node_count(root: yaml.Node) -> int:
+    """Distinct nodes of the composed graph (an alias is the same node object again)."""
+    seen, todo = set(), [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            todo.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+    return len(seen)
+
+
+def _values(root: yaml.Node, source: Source) -> object:
+    """Expand the graph; aliases may repeat a part, but not blow the document up ("billion laughs")."""
+    budget = [10 * _node_count(root) + 100_000]
+    return _value(root, (), source, budget)
+
+
+def _value(node: yaml.Node, path: Path, source: Source, budget: list) -> object:
     source.lines[path] = node.start_mark.line + 1
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise error("aliases expand this document past ten times its size; write it out plainly",
+                    source.location(path))
     if isinstance(node, yaml.MappingNode):
         out = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            where = Location(source.file, key_node.start_mark.line + 1, path_text(path) or None)
+            key = _scalar(key_node, where) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
-                raise error(f"keys must be strings, got {key_node.value!r}",
-                            Location(source.file, key_node.start_mark.line + 1, path_text(path)))
+                shown = repr(key_node.value) if isinstance(key_node, yaml.ScalarNode) else \
+                    ("a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping")
+                raise error(f"keys must be strings, got {shown}", where)
             if key in out:
                 raise error(f"duplicate key {key!r}",
                             Location(source.file, key_node.start_mark.line + 1,
                                      path_text(path + (key,))))
-            out[key] = _value(value_node, path + (key,), source)
+            out[key] = _value(value_node, path + (key,), source, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_value(item, path + (i,), source) for i, item in enumerate(node.value)]
-    value = _scalar(node)
+        return [_value(item, path + (i,), source, budget) for i, item in enumerate(node.value)]
+    value = _scalar(node, source.location(path))
     if isinstance(value, float) and math.isnan(value):
         raise error("NaN is not allowed", source.location(path))
     return value
