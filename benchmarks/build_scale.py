@@ -25,24 +25,29 @@ projections:
 """
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--neurons", type=int, default=100_000)
-    parser.add_argument("--synapses", type=int, default=10_000_000)
-    args = parser.parse_args()
+def build_from_yaml(neurons: int, synapses: int):
+    """Write the scale model for `neurons` and about `synapses`, load it: (network, seconds)."""
     from nmcompile.modelfile import load_model
 
-    n_src = args.neurons // 100
-    n = args.neurons - n_src
+    n_src = neurons // 100
+    n = neurons - n_src
     p_in = 0.01
-    p = (args.synapses - n_src * n * p_in) / (n * (n - 1))
+    p = (synapses - n_src * n * p_in) / (n * (n - 1))
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "scale.yaml")
         with open(path, "w") as fh:
             fh.write(MODEL.format(n_src=n_src, n=n, p_in=p_in, p=p))
         t0 = time.perf_counter()
         net = load_model(path)
-        elapsed = time.perf_counter() - t0
+        return net, time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--neurons", type=int, default=100_000)
+    parser.add_argument("--synapses", type=int, default=10_000_000)
+    args = parser.parse_args()
+    net, elapsed = build_from_yaml(args.neurons, args.synapses)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"build_scale: {net.n_neurons:,} neurons, {net.n_synapses:,} synapses")
     print(f"  time {elapsed:.2f} s (target < 20 s), peak memory {peak_mb:,.0f} MB (target < 2048 MB)")

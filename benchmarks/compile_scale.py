@@ -12,12 +12,11 @@ import argparse
 import os
 import resource
 import sys
-import tempfile
 import time
 from dataclasses import replace
 
 sys.path.insert(0, os.path.dirname(__file__))
-from build_scale import MODEL  # noqa: E402  (the same YAML as the build benchmark)
+from build_scale import build_from_yaml  # noqa: E402  (the same YAML as the build benchmark)
 
 
 def peak_mb() -> float:
@@ -34,21 +33,10 @@ def main() -> None:
     from nmcompile.mapping.drc import check_design_rules
     from nmcompile.mapping.partition import core_packets
     from nmcompile.mapping.placement import inter_chip_packets
-    from nmcompile.modelfile import load_model
     from nmcompile.quantize import quantize
     from nmcompile.targets import load_target
 
-    n_src = args.neurons // 100
-    n = args.neurons - n_src
-    p_in = 0.01
-    p = (args.synapses - n_src * n * p_in) / (n * (n - 1))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "scale.yaml")
-        with open(path, "w") as fh:
-            fh.write(MODEL.format(n_src=n_src, n=n, p_in=p_in, p=p))
-        t0 = time.perf_counter()
-        net = load_model(path)
-        t_load = time.perf_counter() - t0
+    net, t_load = build_from_yaml(args.neurons, args.synapses)
     base = load_target("loihi2")
     target = replace(base, resources=replace(base.resources, chips=args.chips))
     print(f"compile_scale: {net.n_neurons:,} neurons, {net.n_synapses:,} synapses "
