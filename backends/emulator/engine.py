@@ -1,61 +1,119 @@
 """The emulator's main loop: Lava's step order over a whole quantized network (DESIGN §2).
 
-Step t: every LIF population takes its input for t from its ring and updates (inputs come
-only from earlier steps, so population order does not matter); then the spikes of step t,
-of sources and LIFs alike, are delivered d ≥ 1 steps ahead.
+Step t: every LIF neuron takes its input for t from the ring and updates; a spike, of a LIF
+or a source, is delivered d >= 1 steps ahead, so it never reaches step t itself and the
+order of populations does not matter. The whole loop is one compiled kernel (numba, cached
+on disk, so the compile is paid once per machine); Python only builds its arrays.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+from numba import njit
 
 from nmcompile.diagnostics import RunError
-from nmcompile.ir import QuantizedNetwork, source_raster
+from nmcompile.ir import QuantizedNetwork, source_spikes
 from nmcompile.result import Result
 
-from .lava_semantics import LifRegisters
-from .synapses import Delivery, InputRing
+from .lava_semantics import LifRegisters, lif_step
+from .synapses import build_synapses, deliver, flush
+
+VARS = ("u", "v")  # probe_var codes in the kernel
+
+
+class Neurons(NamedTuple):
+    """Every LIF neuron (a ring column), its population's registers and its overflow counts."""
+
+    start: np.ndarray     # population p owns columns [start[p], start[p + 1])
+    params: np.ndarray    # per population: keep_u, keep_v, bias, vth (LifRegisters)
+    u: np.ndarray
+    v: np.ndarray
+    ring: np.ndarray      # (max delay + 1, neurons): row t mod R holds the input summed for t
+    overflow: np.ndarray  # per population: u wraps, v saturations
+
+
+class Record(NamedTuple):
+    """What the kernel writes out: probed registers, spikes, and the strict-mode stop."""
+
+    probe_idx: np.ndarray  # trace column c is u (probe_var 0) or v (1) of neuron probe_idx[c]
+    probe_var: np.ndarray
+    trace: np.ndarray      # (steps, columns) int32
+    spike_t: np.ndarray    # spikes as (step, column), filled up to the count _run returns
+    spike_n: np.ndarray
+    event: np.ndarray      # strict mode: population, step, 0 wrap/1 saturation, neuron; or -1s
 
 
 def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False) -> Result:
     net = qnet.network
-    sizes = {name: pop.size for name, pop in net.populations.items()}
-    lifs = {name: LifRegisters(fixed, sizes[name]) for name, fixed in qnet.populations.items()}
-    sources = {name: source_raster(pop, net, steps)
-               for name, pop in net.populations.items() if pop.is_source}
-    rings = {name: InputRing(sizes[name], max([int(p.delay.max()) for p in qnet.projections
-                                              if p.post == name and p.delay.size], default=1))
-             for name in lifs}
-    deliveries = [Delivery(p, sizes[p.pre], sizes[p.post]) for p in qnet.projections]
-    by_pre: dict[str, list[Delivery]] = {}
-    for proj, d in zip(qnet.projections, deliveries):
-        by_pre.setdefault(proj.pre, []).append(d)
-    probes = [(p.population, p.var) for p in net.probes if p.population in lifs]
-    traces = {key: np.zeros((steps, sizes[key[0]]), np.int32) for key in probes}
-    spikes: dict[str, list[tuple[int, np.ndarray]]] = {name: [] for name in lifs}
+    names = list(qnet.populations)  # LIF populations first (ring columns), then sources
+    names += [name for name, pop in net.populations.items() if pop.is_source]
+    start = np.cumsum([0] + [net.populations[name].size for name in names]).astype(np.int64)
+    offset = dict(zip(names, start.tolist()))
+    n_pops, n_pre = len(qnet.populations), int(start[-1])
+    neurons = _neurons(qnet, start[:n_pops + 1])
+    syn = build_synapses(qnet, offset, n_pre)
+    src_ptr, src_pre = _source_events(net, steps, offset, n_pre)
+    probes = [(p.population, p.var) for p in net.probes if p.population in qnet.populations]
+    record = _record(qnet, probes, offset, steps)
 
-    for t in range(steps):
-        fired: dict[str, np.ndarray] = {}
-        for name, regs in lifs.items():
-            fired[name], wrapped, saturated = regs.step(rings[name].take(t))
-            if wrapped is not None or saturated is not None:
-                _count(name, regs, wrapped, saturated, t, strict)
-            if fired[name].size:
-                spikes[name].append((t, fired[name]))
-        for key in probes:
-            traces[key][t] = getattr(lifs[key[0]], key[1])
-        for name, raster in sources.items():
-            fired[name] = np.flatnonzero(raster[t])
-        for name, targets in by_pre.items():
-            for d in targets:
-                d.deliver(fired[name], t, rings[d.post])
+    t, n_spikes = _run(0, steps, strict, neurons, syn, src_ptr, src_pre, record, 0)
+    while t < steps and record.event[0] < 0:  # stopped early: the spike buffer may fill up
+        record = record._replace(spike_t=np.concatenate((record.spike_t, record.spike_t)),
+                                 spike_n=np.concatenate((record.spike_n, record.spike_n)))
+        t, n_spikes = _run(t, steps, strict, neurons, syn, src_ptr, src_pre, record, n_spikes)
+    if record.event[0] >= 0:
+        pop, step, kind, neuron = record.event.tolist()
+        raise RunError(f"population {names[pop]}: {('u wrapped', 'v saturated')[kind]} at step "
+                       f"{step}, neuron {neuron} (strict mode)")
+    return _result(qnet, neurons, record, n_spikes, probes)
 
-    result = Result(spikes={name: _concat(s) for name, s in spikes.items()}, traces=traces)
-    overflow = {name: {"u_wraps": r.u_wraps, "v_saturations": r.v_saturations}
-                for name, r in lifs.items()}
+
+def _neurons(qnet: QuantizedNetwork, start: np.ndarray) -> Neurons:
+    registers = [LifRegisters(fixed) for fixed in qnet.populations.values()]
+    max_delay = max([int(p.delay.max()) for p in qnet.projections if p.delay.size], default=1)
+    n_lif = int(start[-1])
+    return Neurons(start=start,
+                   params=np.array([[r.keep_u, r.keep_v, r.bias, r.vth] for r in registers],
+                                   np.int64).reshape(-1, 4),
+                   u=np.zeros(n_lif, np.int64), v=np.zeros(n_lif, np.int64),
+                   ring=np.zeros((max_delay + 1, n_lif), np.int64),
+                   overflow=np.zeros((len(registers), 2), np.int64))
+
+
+def _record(qnet: QuantizedNetwork, probes: list[tuple[str, str]], offset: dict[str, int],
+            steps: int) -> Record:
+    sizes = [qnet.network.populations[pop].size for pop, _ in probes]
+    probe_idx = np.concatenate([np.arange(size) + offset[pop]
+                                for (pop, _), size in zip(probes, sizes)] or [[]])
+    capacity = 16 * sum(qnet.network.populations[name].size for name in qnet.populations) + 1024
+    return Record(probe_idx=probe_idx.astype(np.int64),
+                  probe_var=np.repeat([VARS.index(var) for _, var in probes],
+                                      sizes).astype(np.int64),
+                  trace=np.zeros((steps, probe_idx.size), np.int32),
+                  spike_t=np.empty(capacity, np.int64), spike_n=np.empty(capacity, np.int64),
+                  event=np.full(4, -1, np.int64))
+
+
+def _result(qnet: QuantizedNetwork, neurons: Neurons, record: Record, n_spikes: int,
+            probes: list[tuple[str, str]]) -> Result:
+    traces, col = {}, 0
+    for key in probes:
+        size = qnet.network.populations[key[0]].size
+        traces[key] = np.ascontiguousarray(record.trace[:, col:col + size])
+        col += size
+    spike_t, spike_n = record.spike_t[:n_spikes], record.spike_n[:n_spikes]
+    spikes = {}
+    for name, lo, hi in zip(qnet.populations, neurons.start, neurons.start[1:]):
+        mine = (spike_n >= lo) & (spike_n < hi)
+        spikes[name] = (spike_t[mine], spike_n[mine] - lo)
+    result = Result(spikes=spikes, traces=traces)
+    counts = {name: {"u_wraps": int(w), "v_saturations": int(s)}
+              for name, (w, s) in zip(qnet.populations, neurons.overflow)}
     result.meta.update({
-        "overflow": overflow,
+        "overflow": counts,
         "warnings": [f"population {name}: u wrapped {o['u_wraps']} times, v saturated "
-                     f"{o['v_saturations']} times" for name, o in overflow.items()
+                     f"{o['v_saturations']} times" for name, o in counts.items()
                      if o["u_wraps"] or o["v_saturations"]],
         "scale": {name: fixed.scale for name, fixed in qnet.populations.items()},
         "units": "register",
@@ -63,18 +121,60 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False) -> Resu
     return result
 
 
-def _count(name: str, regs: LifRegisters, wrapped: np.ndarray | None,
-           saturated: np.ndarray | None, t: int, strict: bool) -> None:
-    regs.u_wraps += int(np.count_nonzero(wrapped)) if wrapped is not None else 0
-    regs.v_saturations += int(np.count_nonzero(saturated)) if saturated is not None else 0
-    if strict:
-        what, mask = ("u wrapped", wrapped) if wrapped is not None else ("v saturated", saturated)
-        raise RunError(f"population {name}: {what} at step {t}, neuron "
-                       f"{int(np.flatnonzero(mask)[0])} (strict mode)")
+def _source_events(net, steps: int, offset: dict[str, int],
+                   n_pre: int) -> tuple[np.ndarray, np.ndarray]:
+    """Source spikes as CSR by step: the pre indices spiking at t are pre[ptr[t]:ptr[t + 1]]."""
+    keys = [np.zeros(0, np.int64)]
+    for name, pop in net.populations.items():
+        if pop.is_source:
+            t, n = source_spikes(pop, net, steps)
+            keys.append(t * n_pre + offset[name] + n)
+    keys = np.unique(np.concatenate(keys))  # a repeated SpikeArray entry is one spike
+    ptr = np.searchsorted(keys // max(n_pre, 1), np.arange(steps + 1)).astype(np.int64)
+    return ptr, keys % max(n_pre, 1)
 
 
-def _concat(chunks: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    if not chunks:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    steps = np.concatenate([np.full(n.size, t, np.int64) for t, n in chunks])
-    return steps, np.concatenate([n for _, n in chunks]).astype(np.int64)
+@njit(cache=True)
+def _run(t_from, steps, strict, neurons, syn, src_ptr, src_pre, record, n_spikes):
+    """Steps t_from.. until done, a strict-mode overflow, or a spike buffer that a full step
+    might overflow; returns (next step, spike count). (Growing the buffers in here would cost
+    the whole loop several times its speed.)"""
+    start, params, u, v, ring = neurons.start, neurons.params, neurons.u, neurons.v, neurons.ring
+    n_lif = u.size
+    for t in range(t_from, steps):
+        if n_spikes + n_lif > record.spike_t.size:
+            return t, n_spikes
+        slot = t % ring.shape[0]
+        n_touched = 0
+        for p in range(start.size - 1):
+            first_wrap = first_saturation = -1
+            for i in range(start[p], start[p + 1]):
+                u[i], v[i], wrapped, saturated, fired = lif_step(
+                    u[i], v[i], ring[slot, i], params[p, 0], params[p, 1], params[p, 2],
+                    params[p, 3])
+                ring[slot, i] = 0
+                if wrapped:
+                    neurons.overflow[p, 0] += 1
+                    if first_wrap < 0:
+                        first_wrap = i - start[p]
+                if saturated:
+                    neurons.overflow[p, 1] += 1
+                    if first_saturation < 0:
+                        first_saturation = i - start[p]
+                if fired:
+                    record.spike_t[n_spikes] = t
+                    record.spike_n[n_spikes] = i
+                    n_spikes += 1
+                    n_touched = deliver(syn, i, t, ring, n_touched)
+            if strict and (first_wrap >= 0 or first_saturation >= 0):
+                record.event[0], record.event[1] = p, t
+                record.event[2], record.event[3] = ((0, first_wrap) if first_wrap >= 0
+                                                    else (1, first_saturation))
+                return t, n_spikes
+        for k in range(src_ptr[t], src_ptr[t + 1]):
+            n_touched = deliver(syn, src_pre[k], t, ring, n_touched)
+        flush(syn, t, ring, n_touched)
+        for c in range(record.probe_idx.size):
+            j = record.probe_idx[c]
+            record.trace[t, c] = u[j] if record.probe_var[c] == 0 else v[j]
+    return steps, n_spikes

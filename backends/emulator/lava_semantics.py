@@ -8,10 +8,12 @@ every overflow wraps where Lava's wraps:
   * the LIF shifts that int32 input left by 6 in int32, adds it to the decayed int32 u,
     then wraps u once into 24 bits (u > 2^23 loses 2^24, u <= -2^23 gains 2^24);
   * v = decayed v + u + bias in int32, clipped to ±(2^23 - 1); bias_mant is held as int16.
+The compiled step works on int64 scalars and wraps to int32 exactly where numpy would.
 """
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from nmcompile.ir import FixedLIF
 
@@ -35,56 +37,51 @@ def lava_weights(mant: np.ndarray, sign_mode: str, num_weight_bits: int) -> np.n
     return -w if sign_mode == "inhibitory" else w
 
 
-def effective_bias(fixed: FixedLIF, size: int) -> np.ndarray:
+def effective_bias(fixed: FixedLIF) -> int:
     """bias_mant (int16 register) shifted by bias_exp in int32, as Lava's scale_bias does."""
-    mant = np.full(size, fixed.bias_mant).astype(np.int16).astype(np.int32)
+    mant = np.asarray(fixed.bias_mant).astype(np.int16).astype(np.int32)
     exp = fixed.bias_exp
-    return np.left_shift(mant, exp) if exp >= 0 else np.right_shift(mant, -exp)
-
-
-def decay(state: np.ndarray, factor: float) -> np.ndarray:
-    """int32 state · keep / 4096 truncated toward zero (Lava: sign(x) · (|x| >> 12)).
-
-    factor = keep / 4096 is exact in float64 and so is the product (|state · keep| < 2^43);
-    the cast to int32 truncates toward zero, exactly as Lava's shift of |x| does.
-    """
-    return (state * factor).astype(np.int32)
+    return int(np.left_shift(mant, exp) if exp >= 0 else np.right_shift(mant, -exp))
 
 
 class LifRegisters:
-    """u, v (int32) of one population and one bit-accurate step; counts wraps and saturations."""
+    """The constant registers of one LIF population as the bit-accurate step reads them:
+    decay multipliers (out of 4096), effective bias and threshold (vth << 6)."""
 
-    def __init__(self, fixed: FixedLIF, size: int):
-        self.u = np.zeros(size, np.int32)
-        self.v = np.zeros(size, np.int32)
-        self.keep_u = (DECAY_UNITY - (fixed.du + DS_OFFSET)) / DECAY_UNITY
-        self.keep_v = (DECAY_UNITY - fixed.dv) / DECAY_UNITY
-        self.bias = effective_bias(fixed, size)
-        self.has_bias = bool(self.bias.any())
+    def __init__(self, fixed: FixedLIF):
+        self.keep_u = DECAY_UNITY - (fixed.du + DS_OFFSET)
+        self.keep_v = DECAY_UNITY - fixed.dv
+        self.bias = effective_bias(fixed)
         self.vth = int(fixed.vth) << VTH_SHIFT
-        self.u_wraps = 0
-        self.v_saturations = 0
 
-    def step(self, a_in: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """One step with int32 input: (indices that spiked, wrapped-u mask, saturated-v mask),
-        each mask None when nothing happened (the common case skips the masked passes)."""
-        curr = decay(self.u, self.keep_u)
-        curr += np.left_shift(a_in, ACT_SHIFT)
-        wrapped = None
-        if curr.size and (curr.max() > MAX_UV or curr.min() <= -MAX_UV):
-            over, under = curr > MAX_UV, curr <= -MAX_UV
-            wrapped = over | under
-            curr = np.where(over, curr - 2 * MAX_UV, np.where(under, curr + 2 * MAX_UV, curr))
-        self.u = curr
-        volt = decay(self.v, self.keep_v)
-        volt += curr
-        if self.has_bias:
-            volt += self.bias
-        saturated = None
-        if volt.size and (volt.max() > MAX_UV - 1 or volt.min() < -MAX_UV + 1):
-            saturated = (volt > MAX_UV - 1) | (volt < -MAX_UV + 1)
-            volt = np.clip(volt, -MAX_UV + 1, MAX_UV - 1).astype(np.int32)
-        fired = np.flatnonzero(volt > self.vth)
-        volt[fired] = 0
-        self.v = volt
-        return fired, wrapped, saturated
+
+@njit(cache=True)
+def wrap_int32(x):
+    """An int64 as numpy's int32 arithmetic would leave it: modulo 2^32 into [-2^31, 2^31)."""
+    return ((x + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+@njit(cache=True)
+def decay(x, keep):
+    """x · keep / 4096 truncated toward zero: Lava's sign(x) · (|x · keep| >> 12) in int64."""
+    p = x * keep
+    return p >> DECAY_SHIFT if p >= 0 else -((-p) >> DECAY_SHIFT)
+
+
+@njit(cache=True)
+def lif_step(u, v, summed_input, keep_u, keep_v, bias, vth):
+    """One neuron, one step of PyLifModelBitAcc: (u, v, u wrapped, v saturated, spiked).
+
+    summed_input is the int64 sum of every projection's shifted input for this step."""
+    a_in = wrap_int32(summed_input)
+    curr = wrap_int32(decay(u, keep_u) + wrap_int32(a_in << ACT_SHIFT))
+    wrapped = curr > MAX_UV or curr <= -MAX_UV
+    if curr > MAX_UV:
+        curr -= 2 * MAX_UV
+    elif curr <= -MAX_UV:
+        curr += 2 * MAX_UV
+    volt = wrap_int32(decay(v, keep_v) + curr + bias)
+    saturated = volt > MAX_UV - 1 or volt < 1 - MAX_UV
+    volt = min(max(volt, 1 - MAX_UV), MAX_UV - 1)
+    fired = volt > vth
+    return curr, 0 if fired else volt, wrapped, saturated, fired

@@ -1,91 +1,102 @@
-"""Event-driven synaptic delivery into per-population ring buffers of future input.
+"""Event-driven synaptic delivery into one ring buffer of future input for all LIF neurons.
 
-Lava shifts each projection's *summed* input of one step (and, with delays, of one delay
-slot) by weight_exp, so sums are taken per (delay, post neuron) before the shift. Sparse
-activity gathers only the synapses of neurons that spiked; when many spiked, one integer
-sparse matrix-vector product over all synapses is cheaper.
+Neurons have global indices: LIF populations first, in order (their index is their column
+in the ring), then sources. Every synapse of the network sits in one CSR table by pre index,
+so a spike costs one walk over its own synapses.
+
+Lava shifts each projection's *summed* input of one step (and delay slot) by weight_exp.
+With weight_exp >= 0 the shift distributes over the sum (exact in int64), so such a synapse
+adds its own shifted weight straight into the ring. With weight_exp < 0 the right shift
+floors the sum, so those synapses add into a per-(projection, delay, post) sum that is
+shifted into the ring once all spikes of the step are delivered.
 """
 from __future__ import annotations
 
-import numpy as np
-import scipy.sparse as sp
+from typing import NamedTuple
 
-from nmcompile.ir import FixedProjection
+import numpy as np
+from numba import njit
+
+from nmcompile.ir import QuantizedNetwork
 
 from .lava_semantics import lava_weights
 
 
-class InputRing:
-    """Future input of one population: slot (t mod R) holds the int64 input summed for step t."""
+class Synapses(NamedTuple):
+    """The CSR table; weights are int64 (shifted when added directly, raw when summed first)."""
 
-    def __init__(self, size: int, max_delay: int):
-        self.length = max_delay + 1
-        self.slots = np.zeros((self.length, size), np.int64)
+    ptr: np.ndarray          # synapses of pre neuron i are [ptr[i], ptr[i + 1])
+    post: np.ndarray         # ring column of the target
+    delay: np.ndarray
+    weight: np.ndarray
+    sum_of: np.ndarray       # -1: straight into the ring; else the index of its step sum
+    sum_post: np.ndarray     # per step sum: ring column, delay, right shift (= -weight_exp)
+    sum_delay: np.ndarray
+    sum_shift: np.ndarray
+    sums: np.ndarray         # scratch: the sums of this step (zero between steps)
+    touched: np.ndarray      # scratch: which sums this step made nonzero (repeats are harmless)
 
-    def take(self, t: int) -> np.ndarray:
-        """The input of step t, cast to int32 as Lava's ports do; the slot is cleared."""
-        slot = self.slots[t % self.length]
-        out = slot.astype(np.int32)
-        slot[:] = 0
-        return out
 
-
-class Delivery:
-    """One projection, its synapses sorted by pre neuron, effective (clipped, truncated) weights."""
-
-    def __init__(self, proj: FixedProjection, n_pre: int, n_post: int):
+def build_synapses(qnet: QuantizedNetwork, offset: dict[str, int], n_pre: int) -> Synapses:
+    """One CSR table for every projection; synapses whose effective weight is 0 are dropped."""
+    sizes = {name: pop.size for name, pop in qnet.network.populations.items()}
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("pre", "post", "delay", "weight",
+                                                         "sum_of", "sum_post", "sum_delay",
+                                                         "sum_shift")}
+    n_sums = 0
+    for proj in qnet.projections:
         weights = lava_weights(proj.weight_mant, proj.sign_mode, proj.num_weight_bits)
         keep = weights != 0
-        pre, post = proj.pre_idx[keep], proj.post_idx[keep]
-        delay, weights = proj.delay[keep].astype(np.int64), weights[keep]
-        order = np.argsort(pre, kind="stable")
-        self.delays, slot_of = np.unique(delay, return_inverse=True)
-        self.ptr = np.searchsorted(pre[order], np.arange(n_pre + 1)).astype(np.int64)
-        self.key = (slot_of[order] * n_post + post[order]).astype(np.int64)
-        self.weight = weights[order].astype(np.float64)  # bincount sums in float64: exact < 2^53
-        self.n_post = n_post
-        self.n_pre = n_pre
-        self.weight_exp = int(proj.weight_exp)
-        self.post = proj.post
-        self._matrix: sp.csr_matrix | None = None  # (delay slot, post) x pre, built on demand
-        # with weight_exp >= 0 the shift distributes over the sum (exact in int64), so each
-        # synapse can add its own shifted weight straight into the ring
-        self.direct = self.weight_exp >= 0
-        self.shifted = weights[order].astype(np.int64) << max(self.weight_exp, 0)
-        self.delay_of = delay[order]
-        self.post_of = post[order].astype(np.int64)
+        post = proj.post_idx[keep].astype(np.int64)
+        delay = proj.delay[keep].astype(np.int64)
+        weight = weights[keep].astype(np.int64)
+        if proj.weight_exp >= 0:
+            weight = weight << proj.weight_exp
+            sum_of = np.full(weight.size, -1, np.int64)
+        else:
+            keys, sum_of = np.unique(delay * sizes[proj.post] + post, return_inverse=True)
+            sum_of = sum_of.astype(np.int64) + n_sums
+            n_sums += keys.size
+            cols["sum_post"].append(offset[proj.post] + keys % sizes[proj.post])
+            cols["sum_delay"].append(keys // sizes[proj.post])
+            cols["sum_shift"].append(np.full(keys.size, -proj.weight_exp, np.int64))
+        cols["pre"].append(offset[proj.pre] + proj.pre_idx[keep].astype(np.int64))
+        cols["post"].append(offset[proj.post] + post)
+        cols["delay"].append(delay)
+        cols["weight"].append(weight)
+        cols["sum_of"].append(sum_of)
+    flat = {k: np.concatenate(v).astype(np.int64) if v else np.zeros(0, np.int64)
+            for k, v in cols.items()}
+    order = np.argsort(flat["pre"], kind="stable")
+    return Synapses(ptr=np.searchsorted(flat["pre"][order], np.arange(n_pre + 1)).astype(np.int64),
+                    post=flat["post"][order], delay=flat["delay"][order],
+                    weight=flat["weight"][order], sum_of=flat["sum_of"][order],
+                    sum_post=flat["sum_post"], sum_delay=flat["sum_delay"],
+                    sum_shift=flat["sum_shift"], sums=np.zeros(n_sums, np.int64),
+                    touched=np.zeros(int((flat["sum_of"] >= 0).sum()), np.int64))
 
-    def _sums(self, spiking: np.ndarray, t: int, ring: InputRing) -> np.ndarray | None:
-        """int64 sum of effective weights per (delay slot, post neuron) for this step, or None
-        when the synapses were added to the ring directly (or none was touched)."""
-        starts, ends = self.ptr[spiking], self.ptr[spiking + 1]
-        counts = ends - starts
-        total = int(counts.sum())
-        if not total:
-            return None
-        size = self.delays.size * self.n_post
-        if total * 8 > self.key.size:
-            if self._matrix is None:
-                pre = np.repeat(np.arange(self.n_pre), np.diff(self.ptr))
-                self._matrix = sp.csr_matrix((self.weight.astype(np.int64), (self.key, pre)),
-                                             shape=(size, self.n_pre))
-            vector = np.zeros(self.n_pre, np.int64)
-            vector[spiking] = 1
-            return self._matrix @ vector
-        idx = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-        if self.direct:
-            flat = (t + self.delay_of[idx]) % ring.length * self.n_post + self.post_of[idx]
-            np.add.at(ring.slots.reshape(-1), flat, self.shifted[idx])
-            return None
-        return np.bincount(self.key[idx], weights=self.weight[idx],
-                           minlength=size).astype(np.int64)
 
-    def deliver(self, spiking: np.ndarray, t: int, ring: InputRing) -> None:
-        """Add the input caused by the pre neurons `spiking` (indices) at step t."""
-        if not spiking.size or not self.delays.size:
-            return
-        sums = self._sums(spiking, t, ring)
-        if sums is None:
-            return
-        sums = sums << self.weight_exp if self.weight_exp > 0 else sums >> -self.weight_exp
-        ring.slots[(t + self.delays) % ring.length] += sums.reshape(self.delays.size, self.n_post)
+@njit(cache=True)
+def deliver(syn, pre, t, ring, n_touched):
+    """Add the synapses of pre neuron `pre`, spiking at step t; returns the new touched count."""
+    length = ring.shape[0]
+    for s in range(syn.ptr[pre], syn.ptr[pre + 1]):
+        k = syn.sum_of[s]
+        if k < 0:
+            ring[(t + syn.delay[s]) % length, syn.post[s]] += syn.weight[s]
+        else:
+            if syn.sums[k] == 0:
+                syn.touched[n_touched] = k
+                n_touched += 1
+            syn.sums[k] += syn.weight[s]
+    return n_touched
+
+
+@njit(cache=True)
+def flush(syn, t, ring, n_touched):
+    """Shift the step sums touched at step t (arithmetic right shift: floor) into the ring."""
+    length = ring.shape[0]
+    for i in range(n_touched):
+        k = syn.touched[i]
+        ring[(t + syn.sum_delay[k]) % length, syn.sum_post[k]] += syn.sums[k] >> syn.sum_shift[k]
+        syn.sums[k] = 0

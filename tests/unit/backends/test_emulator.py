@@ -138,3 +138,12 @@ def test_negative_weight_exponent_floors_the_summed_input_like_lava():
     qnet = chain(weight_mant=[3, 5, -7, 1], sign_mode="mixed", weight_exp=-3, du=4095, dv=4095,
                  vth=1, steps=10)
     run_both(qnet)
+
+
+@lava
+def test_runs_longer_than_the_spike_buffer_resume_exactly():
+    """Both neurons fire on almost every step: more spikes than the emulator's first buffer
+    (16 per neuron + 1024), so its kernel stops and resumes; nothing may be lost or repeated."""
+    qnet = chain(weight_mant=[200], weight_exp=0, du=4095, dv=2000, vth=100, steps=600)
+    result = run_both(qnet)
+    assert result.spikes["lif"][0].size > 16 * 2 + 1024
