@@ -2,22 +2,22 @@
 
 Step t: every LIF neuron takes its input for t from the ring and updates; a spike, of a LIF
 or a source, is delivered d >= 1 steps ahead, so it never reaches step t itself and the
-order of populations does not matter. The whole loop is one compiled kernel (numba, cached
-on disk, so the compile is paid once per machine); Python only builds its arrays.
+order of populations does not matter. The whole loop is one compiled kernel (kernel.py);
+Python only builds its arrays and reads them back.
 """
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from nmcompile.diagnostics import RunError
 from nmcompile.ir import QuantizedNetwork, source_spikes
 from nmcompile.result import Result
 
-from .lava_semantics import LifRegisters, lif_step
-from .synapses import build_synapses, deliver, flush
+from .kernel import run_steps
+from .lava_semantics import LifRegisters
+from .synapses import build_synapses
 
 VARS = ("u", "v")  # probe_var codes in the kernel
 
@@ -39,7 +39,7 @@ class Record(NamedTuple):
     probe_idx: np.ndarray  # trace column c is u (probe_var 0) or v (1) of neuron probe_idx[c]
     probe_var: np.ndarray
     trace: np.ndarray      # (steps, columns) int32
-    spike_t: np.ndarray    # spikes as (step, column), filled up to the count _run returns
+    spike_t: np.ndarray    # spikes as (step, column), up to the count run_steps returns
     spike_n: np.ndarray
     event: np.ndarray      # strict mode: population, step, 0 wrap/1 saturation, neuron; or -1s
 
@@ -57,11 +57,14 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False) -> Resu
     probes = [(p.population, p.var) for p in net.probes if p.population in qnet.populations]
     record = _record(qnet, probes, offset, steps)
 
-    t, n_spikes = _run(0, steps, strict, neurons, syn, src_ptr, src_pre, record, 0)
-    while t < steps and record.event[0] < 0:  # stopped early: the spike buffer may fill up
+    t, n_spikes = 0, 0
+    while True:
+        t, n_spikes = run_steps(t, steps, strict, neurons, syn, src_ptr, src_pre, record, n_spikes)
+        if t == steps or record.event[0] >= 0:
+            break
+        # stopped early because the spike buffer could fill up: double it and go on
         record = record._replace(spike_t=np.concatenate((record.spike_t, record.spike_t)),
                                  spike_n=np.concatenate((record.spike_n, record.spike_n)))
-        t, n_spikes = _run(t, steps, strict, neurons, syn, src_ptr, src_pre, record, n_spikes)
     if record.event[0] >= 0:
         pop, step, kind, neuron = record.event.tolist()
         raise RunError(f"population {names[pop]}: {('u wrapped', 'v saturated')[kind]} at step "
@@ -132,49 +135,3 @@ def _source_events(net, steps: int, offset: dict[str, int],
     keys = np.unique(np.concatenate(keys))  # a repeated SpikeArray entry is one spike
     ptr = np.searchsorted(keys // max(n_pre, 1), np.arange(steps + 1)).astype(np.int64)
     return ptr, keys % max(n_pre, 1)
-
-
-@njit(cache=True)
-def _run(t_from, steps, strict, neurons, syn, src_ptr, src_pre, record, n_spikes):
-    """Steps t_from.. until done, a strict-mode overflow, or a spike buffer that a full step
-    might overflow; returns (next step, spike count). (Growing the buffers in here would cost
-    the whole loop several times its speed.)"""
-    start, params, u, v, ring = neurons.start, neurons.params, neurons.u, neurons.v, neurons.ring
-    n_lif = u.size
-    for t in range(t_from, steps):
-        if n_spikes + n_lif > record.spike_t.size:
-            return t, n_spikes
-        slot = t % ring.shape[0]
-        n_touched = 0
-        for p in range(start.size - 1):
-            first_wrap = first_saturation = -1
-            for i in range(start[p], start[p + 1]):
-                u[i], v[i], wrapped, saturated, fired = lif_step(
-                    u[i], v[i], ring[slot, i], params[p, 0], params[p, 1], params[p, 2],
-                    params[p, 3])
-                ring[slot, i] = 0
-                if wrapped:
-                    neurons.overflow[p, 0] += 1
-                    if first_wrap < 0:
-                        first_wrap = i - start[p]
-                if saturated:
-                    neurons.overflow[p, 1] += 1
-                    if first_saturation < 0:
-                        first_saturation = i - start[p]
-                if fired:
-                    record.spike_t[n_spikes] = t
-                    record.spike_n[n_spikes] = i
-                    n_spikes += 1
-                    n_touched = deliver(syn, i, t, ring, n_touched)
-            if strict and (first_wrap >= 0 or first_saturation >= 0):
-                record.event[0], record.event[1] = p, t
-                record.event[2], record.event[3] = ((0, first_wrap) if first_wrap >= 0
-                                                    else (1, first_saturation))
-                return t, n_spikes
-        for k in range(src_ptr[t], src_ptr[t + 1]):
-            n_touched = deliver(syn, src_pre[k], t, ring, n_touched)
-        flush(syn, t, ring, n_touched)
-        for c in range(record.probe_idx.size):
-            j = record.probe_idx[c]
-            record.trace[t, c] = u[j] if record.probe_var[c] == 0 else v[j]
-    return steps, n_spikes

@@ -8,14 +8,13 @@ Lava shifts each projection's *summed* input of one step (and delay slot) by wei
 With weight_exp >= 0 the shift distributes over the sum (exact in int64), so such a synapse
 adds its own shifted weight straight into the ring. With weight_exp < 0 the right shift
 floors the sum, so those synapses add into a per-(projection, delay, post) sum that is
-shifted into the ring once all spikes of the step are delivered.
+shifted into the ring once all spikes of the step are delivered (kernel.deliver, flush).
 """
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from nmcompile.ir import QuantizedNetwork
 
@@ -74,29 +73,3 @@ def build_synapses(qnet: QuantizedNetwork, offset: dict[str, int], n_pre: int) -
                     sum_post=flat["sum_post"], sum_delay=flat["sum_delay"],
                     sum_shift=flat["sum_shift"], sums=np.zeros(n_sums, np.int64),
                     touched=np.zeros(int((flat["sum_of"] >= 0).sum()), np.int64))
-
-
-@njit(cache=True)
-def deliver(syn, pre, t, ring, n_touched):
-    """Add the synapses of pre neuron `pre`, spiking at step t; returns the new touched count."""
-    length = ring.shape[0]
-    for s in range(syn.ptr[pre], syn.ptr[pre + 1]):
-        k = syn.sum_of[s]
-        if k < 0:
-            ring[(t + syn.delay[s]) % length, syn.post[s]] += syn.weight[s]
-        else:
-            if syn.sums[k] == 0:
-                syn.touched[n_touched] = k
-                n_touched += 1
-            syn.sums[k] += syn.weight[s]
-    return n_touched
-
-
-@njit(cache=True)
-def flush(syn, t, ring, n_touched):
-    """Shift the step sums touched at step t (arithmetic right shift: floor) into the ring."""
-    length = ring.shape[0]
-    for i in range(n_touched):
-        k = syn.touched[i]
-        ring[(t + syn.sum_delay[k]) % length, syn.sum_post[k]] += syn.sums[k] >> syn.sum_shift[k]
-        syn.sums[k] = 0
