@@ -6,9 +6,10 @@ from typing import Iterator
 
 import networkx as nx
 import numpy as np
-import scipy.sparse as sp
 
 from .models import LIF, NeuronModel
+
+MAX_STEPS = 2**31 - 1  # the longest run and the last spike step: far beyond any real run
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,6 @@ class Projection:
     @property
     def n_synapses(self) -> int:
         return int(self.pre_idx.size)
-
-    def weight_matrix(self, n_pre: int, n_post: int) -> sp.csr_matrix:
-        """Weights as a (post × pre) CSR matrix, the orientation Lava and a_in = W·s use."""
-        return sp.csr_matrix((self.weight, (self.post_idx, self.pre_idx)), shape=(n_post, n_pre))
 
     def delay_range(self) -> tuple[int, int] | None:
         return (int(self.delay.min()), int(self.delay.max())) if self.delay.size else None

@@ -13,7 +13,7 @@ import numpy as np
 
 from nmcompile.connectivity import available_memory
 from nmcompile.diagnostics import InputError, error
-from nmcompile.ir import LIF, Location, Network, Poisson, Population, Probe, SpikeArray
+from nmcompile.ir import LIF, MAX_STEPS, Location, Network, Poisson, Population, Probe, SpikeArray
 from nmcompile.projections import build_projections
 from nmcompile.yamlmarks import Source, parse
 
@@ -26,21 +26,40 @@ POP_KEYS = {
     "spike_array": ["model", "size", "shape", "spikes"],
 }
 PROBE_VARS = ("u", "v")
-MAX_STEP = 2**31 - 1  # spike times are stored as int64; no run is two billion steps long
 BYTES_PER_NEURON = 64  # rates or state and traces of a neuron in the backends, generously
 
 
 def load_model(path: str) -> Network:
     """Read a model file; every problem is an InputError naming file, line and field."""
+    if is_chip_image(path):
+        raise error(f"this is a chip image (from nmc compile -o), not a model file: run it with "
+                    f"`nmc run {path} --backend emulator` (or lava-fixed); validate, info, "
+                    f"compile and parity read the model's YAML/JSON", Location(path))
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8")
     except FileNotFoundError:
         raise error(f"no such model file: {path}", Location(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"cannot read model file: {exc}", Location(path)) from None
+    except IsADirectoryError:
+        raise error("this is a folder, not a model file", Location(path)) from None
+    except UnicodeDecodeError as exc:
+        raise error(f"not a text (UTF-8) model file: {exc.reason} at byte {exc.start}",
+                    Location(path)) from None
+    except OSError as exc:
+        raise error(f"cannot read model file: {exc.strerror or exc}", Location(path)) from None
     doc, source = parse(text, path)
     return load_document(doc, source, base_dir=os.path.dirname(os.path.abspath(path)))
+
+
+def is_chip_image(path: str) -> bool:
+    """A chip image by name (.nmc, any case) or by content (a zip archive, as images are)."""
+    if os.fspath(path).lower().endswith(".nmc"):
+        return True
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def load_document(doc: object, source: Source | None = None, base_dir: str = ".") -> Network:
@@ -55,9 +74,9 @@ def load_document(doc: object, source: Source | None = None, base_dir: str = "."
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise src.fail(("name",), f"must use letters, digits, - and _ only, got {name!r}")
     dt = positive_number(doc.get("dt", 1.0), ("dt",), src)
-    steps = integer(doc.get("steps", 100), ("steps",), src, minimum=1)
+    steps = integer(doc.get("steps", 100), ("steps",), src, minimum=1, maximum=MAX_STEPS)
     seed = integer(doc.get("seed", 0), ("seed",), src, minimum=0)
-    pops = populations(doc["populations"], src)
+    pops = populations(doc["populations"], dt, src)
     projs = build_projections(doc.get("projections", []), pops, seed, src, base_dir)
     probes = load_probes(doc.get("probes", []), pops, src)
     return Network(name=name, populations=pops, projections=projs, probes=probes, dt=dt,
@@ -105,7 +124,7 @@ def integer(x: object, path, src: Source, *, minimum: int | None = None,
 
 
 # -- populations ---------------------------------------------------------------------------
-def populations(spec: object, src: Source) -> dict[str, Population]:
+def populations(spec: object, dt: float, src: Source) -> dict[str, Population]:
     if not isinstance(spec, dict) or not spec:
         raise src.fail(("populations",), "must be a non-empty mapping of name -> population")
     out = {}
@@ -113,11 +132,11 @@ def populations(spec: object, src: Source) -> dict[str, Population]:
         path = ("populations", name)
         if not NAME_RE.match(name):
             raise src.fail(path, f"population name must use letters, digits, - and _, got {name!r}")
-        out[name] = population(name, pop, path, src)
+        out[name] = population(name, pop, path, dt, src)
     return out
 
 
-def population(name: str, spec: object, path, src: Source) -> Population:
+def population(name: str, spec: object, path, dt: float, src: Source) -> Population:
     if not isinstance(spec, dict):
         raise src.fail(path, "must be a mapping with 'model' and 'size'")
     if "model" not in spec:
@@ -150,14 +169,15 @@ def population(name: str, spec: object, path, src: Source) -> Population:
                                         minimum=0))
     elif model == "poisson":
         src.check_keys(spec, path, POP_KEYS[model], required=["rate"])
-        neuron = Poisson(rate=rates(spec["rate"], size, path + ("rate",), src))
+        neuron = Poisson(rate=rates(spec["rate"], size, dt, path + ("rate",), src))
     else:
         src.check_keys(spec, path, POP_KEYS[model], required=["spikes"])
         neuron = spike_array(spec["spikes"], size, path + ("spikes",), src)
     return Population(name=name, size=size, model=neuron, shape=shape, location=src.location(path))
 
 
-def rates(raw: object, size: int, path, src: Source) -> np.ndarray:
+def rates(raw: object, size: int, dt: float, path, src: Source) -> np.ndarray:
+    """Hz per neuron; at most one spike per step (rate·dt/1000 ≤ 1), as a spike probability."""
     values = raw if isinstance(raw, list) else [raw]
     if isinstance(raw, list) and len(raw) != size:
         raise src.fail(path, f"needs one rate per neuron ({size}), got {len(raw)}")
@@ -167,6 +187,10 @@ def rates(raw: object, size: int, path, src: Source) -> np.ndarray:
         value = number(r, where, src)
         if value < 0:
             raise src.fail(where, f"must be a rate in Hz ≥ 0, got {r!r}")
+        if value * dt / 1000.0 > 1.0:
+            raise src.fail(where, f"rate {r!r} Hz is more than one spike per step of dt {dt:g} ms "
+                                  f"(rate·dt/1000 = {value * dt / 1000.0:g} > 1); "
+                                  f"at most {1000.0 / dt:g} Hz")
         out.append(value)
     return np.full(size, out[0]) if not isinstance(raw, list) else np.array(out, dtype=float)
 
@@ -179,7 +203,7 @@ def spike_array(raw: object, size: int, path, src: Source) -> SpikeArray:
         if not (isinstance(pair, list) and len(pair) == 2):
             raise src.fail(path + (i,), f"must be a [neuron, step] pair, got {pair!r}")
         neuron = integer(pair[0], path + (i, 0), src, minimum=0, maximum=size - 1)
-        step = integer(pair[1], path + (i, 1), src, minimum=0, maximum=MAX_STEP)
+        step = integer(pair[1], path + (i, 1), src, minimum=0, maximum=MAX_STEPS)
         pairs.add((step, neuron))
     ordered = sorted(pairs)
     steps = np.array([s for s, _ in ordered], dtype=np.int64)

@@ -150,8 +150,15 @@ def read_pair_file(arg, pre, post, path, src: Source, base_dir: str) -> dict:
     except FileNotFoundError:
         raise src.fail(path, f"no such file: {arg} (relative paths start at the model file's "
                              f"folder)") from None
+    except IsADirectoryError:
+        raise src.fail(path, f"{arg} is a folder, not an .npz file") from None
     except (OSError, ValueError) as exc:
-        raise src.fail(path, f"cannot read {arg}: {exc}") from None
+        why = str(exc)
+        if "pickled data" in why:  # numpy's last guess for a file that is neither .npy nor .npz
+            why = "not an .npz archive (write it with numpy.savez)"
+        elif "Object arrays" in why:
+            why = "it holds Python objects; save plain integer and float arrays"
+        raise src.fail(path, f"cannot read {arg}: {why}") from None
     unknown = set(arrays) - {"pre", "post", "weight", "delay"}
     if unknown or not {"pre", "post"} <= set(arrays):
         raise src.fail(path, f"{arg} must hold arrays pre, post and optionally weight, delay; "

@@ -58,7 +58,10 @@ def parse(text: str, file: str) -> tuple[object, Source]:
     """Parse YAML 1.1 (JSON is accepted as YAML) into plain Python values plus their lines."""
     source = Source(file)
     try:
+        _refuse_deep_nesting(text, file)
         node = yaml.compose(text, Loader=_LOADER)
+    except RecursionError:  # a nesting the pre-scan under-estimated (brackets in strings)
+        raise error(f"nested deeper than {MAX_DEPTH} levels", Location(file)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -69,6 +72,46 @@ def parse(text: str, file: str) -> tuple[object, Source]:
     if node is None:
         raise error("the file is empty", Location(file, 1))
     return _values(node, source), source
+
+
+MAX_DEPTH = 100  # lists and mappings in lists and mappings; a model needs fewer than ten
+_FLOW = re.compile(r"(?:(?<=\s)|^)#[^\n]*|\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'|[\[\]{}]", re.M)
+_BLOCK_LINE = re.compile(r"^( *)((?:- +)*)", re.M)
+
+
+def _refuse_deep_nesting(text: str, file: str) -> None:
+    """Refuse documents nested deeper than MAX_DEPTH before the (recursive) composer sees
+    them: 50,000 levels overflow the C stack of libyaml's composer, not just Python's.
+
+    A cheap scan bounds the depth from brackets and indentation; only above the limit are
+    the parser's (iterative) events counted, so brackets inside strings are no false alarm."""
+    flow = deepest_flow = 0
+    for m in _FLOW.finditer(text):
+        token = m.group()
+        if token in "[{":
+            flow += 1
+            deepest_flow = max(deepest_flow, flow)
+        elif token in "]}":
+            flow = max(0, flow - 1)
+    indents: list[int] = []
+    deepest_block = 0
+    for m in _BLOCK_LINE.finditer(text):
+        indent = len(m.group(1))
+        while indents and indents[-1] >= indent:
+            indents.pop()
+        indents.append(indent)
+        deepest_block = max(deepest_block, len(indents) + m.group(2).count("-"))
+    if deepest_flow + deepest_block <= MAX_DEPTH:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise error(f"nested deeper than {MAX_DEPTH} levels",
+                            Location(file, event.start_mark.line + 1))
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
 
 
 # YAML 1.1 reads 1e3 and 2.5E-4 as strings; YAML 1.2 and JSON read them as floats, and so do we.

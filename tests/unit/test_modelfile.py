@@ -174,3 +174,55 @@ def test_populations_keep_their_order():
     assert list(net.populations) == ["exc", "stim"]
     assert isinstance(net.populations["stim"].model, Poisson)
     assert load_document(small_doc()) != net  # order is part of the network
+
+
+def test_rate_of_one_spike_per_step_is_the_limit():
+    doc = small_doc(dt=0.5)
+    doc["populations"]["stim"]["rate"] = 2000.0  # rate·dt/1000 == 1: every step
+    net = load_document(doc)
+    assert source_spikes(net.populations["stim"], net, 5)[0].size == 15
+    doc["populations"]["stim"]["rate"] = 2000.5
+    with pytest.raises(InputError, match=r"populations\.stim\.rate: rate 2000\.5 Hz is more than "
+                                         r"one spike per step of dt 0\.5 ms"):
+        load_document(doc)
+
+
+@pytest.mark.parametrize("name", ["wta.nmc", "WTA.NMC", "image.yaml"])
+def test_a_chip_image_is_named_as_such(tmp_path, name):
+    import zipfile
+    with zipfile.ZipFile(tmp_path / name, "w") as zf:  # images are zip archives
+        zf.writestr("header.json", "{}")
+    path = str(tmp_path / name)
+    with pytest.raises(InputError) as info:
+        load_model(path)
+    assert str(info.value) == (
+        f"{path}: this is a chip image (from nmc compile -o), not a model file: run it with "
+        f"`nmc run {path} --backend emulator` (or lava-fixed); validate, info, compile and "
+        f"parity read the model's YAML/JSON")
+
+
+def test_a_folder_or_binary_file_is_not_a_model(tmp_path):
+    with pytest.raises(InputError, match="this is a folder, not a model file"):
+        load_model(str(tmp_path))
+    (tmp_path / "bin.yaml").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(InputError, match=r"bin\.yaml: not a text \(UTF-8\) model file: invalid "
+                                         r"start byte at byte 0"):
+        load_model(str(tmp_path / "bin.yaml"))
+
+
+@pytest.mark.parametrize("opened, closed", [("[", "]"), ("{a: ", "}")])
+def test_nesting_past_the_limit_is_refused_not_recursed(opened, closed):
+    from nmcompile.yamlmarks import MAX_DEPTH
+    ok = "x: " + opened * (MAX_DEPTH - 1) + closed * (MAX_DEPTH - 1)
+    assert parse(ok, "ok.yaml")[0]["x"]
+    deep = "x: " + opened * 5000 + closed * 5000
+    with pytest.raises(InputError, match=r"^deep\.yaml:1: nested deeper than 100 levels$"):
+        parse(deep, "deep.yaml")
+    block = "".join(" " * i + f"k{i}:\n" for i in range(150)) + " " * 150 + "leaf: 1\n"
+    with pytest.raises(InputError, match=r"^deep\.yaml:101: nested deeper than 100 levels$"):
+        parse(block, "deep.yaml")
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    doc, _ = parse('x: "' + "[" * 500 + '"  # ' + "{" * 500 + "\ny: [[1]]\n", "s.yaml")
+    assert doc == {"x": "[" * 500, "y": [[1]]}
