@@ -94,15 +94,25 @@ class QuantReport:
                          f"{q.max_error:>10.3g} {q.zeroed:>7} {q.saturated:>7}")
         lines.append("")
         lines.append("headroom: bits between the worst-case |u|, |v| (all inputs at once, every "
-                     "step) and the 24-bit limit; negative means it can wrap (u) or saturate (v)")
+                     "step) and the 24-bit limit; negative means it can wrap (u) or saturate (v), "
+                     "-∞ that the worst case is unbounded")
         lines += [f"warning: {d.message}" for d in self.warnings]
         return "\n".join(lines)
 
 
 def _headroom_bits(worst: float) -> float:
+    """+inf when the state never moves, -inf when its worst case is unbounded (e.g. tau_mem =
+    inf with inhibitory input: v drifts down until it saturates)."""
     if worst <= 0:
         return math.inf
+    if math.isinf(worst):
+        return -math.inf
     return math.log2(STATE_LIMIT / worst)
+
+
+def register_magnitude(worst: float) -> str:
+    """A worst-case |u| or |v| in words: unbounded or a number of register units."""
+    return "unbounded" if math.isinf(worst) else f"{worst:.3g} register units"
 
 
 def _pair(pair: tuple[float, float]) -> str:
@@ -110,7 +120,9 @@ def _pair(pair: tuple[float, float]) -> str:
 
 
 def _bits(x: float) -> str:
-    return "∞" if math.isinf(x) else f"{x:+.1f}"
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    return f"{x:+.1f}"
 
 
 def _json_float(x: float) -> float | str:

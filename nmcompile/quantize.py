@@ -24,6 +24,7 @@ from nmcompile.diagnostics import Diagnostic, InputError
 from nmcompile.ir import LIF, FixedLIF, FixedProjection, Network, Population, Projection
 from nmcompile.ir import QuantizedNetwork
 from nmcompile.quant_report import STATE_LIMIT, PopulationReport, ProjectionReport, QuantReport
+from nmcompile.quant_report import register_magnitude
 from nmcompile.target_schema import Numerics, Target
 
 MIN_THRESHOLD_MANT = 2 ** 8  # headroom never costs the threshold more than this resolution...
@@ -38,15 +39,20 @@ def quantize(net: Network, target: Target | str) -> QuantizedNetwork:
     _refuse_inexpressible(net, num)
     report = QuantReport(target=target.name)
     fixed_pops: dict[str, FixedLIF] = {}
-    for pop in net.lif_populations():
-        fixed_pops[pop.name] = _population(pop, net, num, report)
-    fixed_projs = tuple(_projection(p, fixed_pops[p.post].scale, num, report)
-                        for p in net.projections)
+    with np.errstate(over="ignore"):  # extreme models overflow to inf on purpose: handled below
+        for pop in net.lif_populations():
+            fixed_pops[pop.name] = _population(pop, net, num, report)
+        fixed_projs = tuple(_projection(p, fixed_pops[p.post].scale, num, report)
+                            for p in net.projections)
     return QuantizedNetwork(network=net, target=target.name, populations=fixed_pops,
                             projections=fixed_projs, report=report)
 
 
 def _refuse_inexpressible(net: Network, num: Numerics) -> None:
+    """What the target's integer semantics cannot run at all (the loader already guarantees
+    finite weights and LIF posts). On `nmc run` backend.check() refuses refractory first, but
+    `nmc compile` and direct callers have no other refractory check, and the target's own
+    max_delay is checked only here on `nmc run` (`nmc compile` also has the design rule)."""
     errors = []
     for pop in net.lif_populations():
         if pop.model.refractory > 0:
@@ -55,17 +61,10 @@ def _refuse_inexpressible(net: Network, num: Numerics) -> None:
                 "cannot be expressed in Lava's bit-accurate LIF (fixed point has no refractory "
                 "period); use refractory: 0 or a float backend", pop.location))
     for proj in net.projections:
-        post = net.populations[proj.post]
-        if not isinstance(post.model, LIF):
-            errors.append(Diagnostic("error", "NM612", f"projection {proj.name}: target "
-                                     f"{proj.post} is not a LIF population", proj.location))
         if proj.n_synapses and int(proj.delay.max()) > num.max_delay:
             errors.append(Diagnostic(
                 "error", "NM611", f"projection {proj.name}: delay {int(proj.delay.max())} > "
                 f"{num.max_delay}, the longest delay of the target", proj.location))
-        if proj.n_synapses and not np.all(np.isfinite(proj.weight)):
-            errors.append(Diagnostic("error", "NM613", f"projection {proj.name}: weights must "
-                                     "be finite", proj.location))
     if errors:
         raise InputError(errors)
 
@@ -78,8 +77,11 @@ def _population(pop: Population, net: Network, num: Numerics, report: QuantRepor
     u_pos, u_neg, v_pos, v_neg = _worst_states(pop, net, du, dv)
     finite = [x for x in (u_pos, u_neg, v_pos, v_neg) if math.isfinite(x)]
     scale = _choose_scale(pop, net, num, max(finite, default=0.0))
-    vth = max(1, math.floor(m.v_th * scale / 2 ** num.threshold_shift + 1e-9))
-    scale = vth * 2 ** num.threshold_shift / m.v_th
+    shift = 2 ** num.threshold_shift
+    # min() first: for a v_th near the float minimum the chosen scale may overflow to inf
+    vth = max(1, math.floor(min(m.v_th * scale / shift, 2 ** num.threshold_bits - 1) + 1e-9))
+    scale = vth * shift / m.v_th
+    _check_float_range(pop, scale)
     bias_mant, bias_exp, bias_sat = _bias(m.bias * scale, num)
     keep_u = 1 - (du + 1) / 4096
     rep = PopulationReport(
@@ -92,6 +94,21 @@ def _population(pop: Population, net: Network, num: Numerics, report: QuantRepor
     report.populations.append(rep)
     _population_warnings(pop, rep, bias_sat, report)
     return FixedLIF(du=du, dv=dv, vth=vth, bias_mant=bias_mant, bias_exp=bias_exp, scale=scale)
+
+
+def _check_float_range(pop: Population, scale: float) -> None:
+    """Every register value (|x| < 2^23) must map to a finite model value: then the realised
+    parameters, the report and the traces of a run are all finite. Only a v_th near float64's
+    limits breaks this; other extreme values saturate and warn."""
+    if math.isfinite(scale) and math.isfinite(STATE_LIMIT / scale):
+        return
+    why = ("an integer threshold needs more register units per model unit than float64 holds"
+           if not math.isfinite(scale) else
+           "the 24-bit state range would span more model units than float64 holds")
+    raise InputError(Diagnostic(
+        "error", "NM614", f"population {pop.name}: v_th = {pop.model.v_th:g} cannot be "
+        f"represented on this target: {why}; express v_th, bias and weights in other units",
+        pop.location))
 
 
 def _worst_states(pop: Population, net: Network, du: int, dv: int) -> tuple[float, ...]:
@@ -132,9 +149,9 @@ def _bias(value: float, num: Numerics) -> tuple[int, int, bool]:
     """(mantissa, exponent, saturated) with the smallest exponent whose mantissa fits."""
     limit = 2 ** (num.bias_mant_bits - 1)
     for exp in range(num.bias_exp[0], num.bias_exp[1] + 1):
-        mant = int(np.rint(value / 2 ** exp))
+        mant = np.rint(value / 2 ** exp)   # a float: value may be inf (v_th ≪ |bias|)
         if -limit <= mant <= limit - 1:
-            return mant, exp, False
+            return int(mant), exp, False
     exp = num.bias_exp[1]
     return int(np.clip(np.rint(value / 2 ** exp), -limit, limit - 1)), exp, True
 
@@ -157,10 +174,10 @@ def _population_warnings(pop: Population, rep: PopulationReport, bias_saturated:
     if bias_saturated:
         warn("NM606", f"bias {rep.bias[0]:g} saturates to {rep.bias[1]:.4g}")
     if rep.u_worst >= STATE_LIMIT:
-        warn("NM603", f"u can WRAP: worst-case |u| = {rep.u_worst:.3g} register units > 2^23 "
-                      f"(all inputs spiking every step); sign flips corrupt the run")
+        warn("NM603", f"u can WRAP: worst-case |u| is {register_magnitude(rep.u_worst)} "
+                      f"> 2^23 (all inputs spiking every step); sign flips corrupt the run")
     if rep.v_worst >= STATE_LIMIT:
-        warn("NM604", f"v can saturate: worst-case |v| = {rep.v_worst:.3g} register units "
+        warn("NM604", f"v can saturate: worst-case |v| is {register_magnitude(rep.v_worst)} "
                       f">= 2^23")
 
 
@@ -182,8 +199,7 @@ def _projection(proj: Projection, scale: float, num: Numerics,
     rep = ProjectionReport(
         name=proj.name, post=proj.post, synapses=proj.n_synapses, sign_mode=mode,
         weight_exp=exp, num_weight_bits=nwb, lsb=lsb,
-        rms_error=float(np.sqrt(np.mean(err ** 2))) if w.size else 0.0,
-        max_error=float(err.max()) if w.size else 0.0,
+        rms_error=_rms(err), max_error=float(err.max()) if w.size else 0.0,
         max_abs_weight=float(np.abs(w).max()) if w.size else 0.0,
         zeroed=int(np.count_nonzero((mant == 0) & (w != 0))),
         saturated=int(np.count_nonzero((units < lo - 0.5) | (units > hi + 0.5))))
@@ -201,6 +217,12 @@ def _projection(proj: Projection, scale: float, num: Numerics,
                            post_idx=proj.post_idx, weight_mant=mant,
                            delay=proj.delay.astype(np.int32), weight_exp=exp,
                            num_weight_bits=nwb, sign_mode=mode)
+
+
+def _rms(err: np.ndarray) -> float:
+    """Root mean square, scaled by the largest error so that errors near 1e308 don't overflow."""
+    top = float(err.max()) if err.size else 0.0
+    return top * float(np.sqrt(np.mean((err / top) ** 2))) if top > 0 else 0.0
 
 
 def _format(w: np.ndarray, nwb: int) -> tuple[str, int, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from nmcompile.modelfile import NAME_RE
 from nmcompile.yamlmarks import Source
 
 FORMAT = "nmcompile-target/v1"
@@ -95,7 +96,9 @@ def parse_target(doc: object, source: Source) -> Target:
                                 "energy", "time"], ["format", "name", "numerics", "resources"])
     if doc["format"] != FORMAT:
         raise source.fail(("format",), f"must be {FORMAT!r}, got {doc['format']!r}")
-    name = _text(doc, "name", (), source)
+    name = doc["name"]
+    if not isinstance(name, str) or not NAME_RE.match(name):  # images are matched by this name
+        raise source.fail(("name",), f"must use letters, digits, - and _ only, got {name!r}")
     description = _text(doc, "description", (), source) if "description" in doc else name
     return Target(name=name, description=description,
                   numerics=_numerics(_mapping(doc, "numerics", source), source),

@@ -35,9 +35,22 @@ def load_target(name_or_path: str | os.PathLike | Target) -> Target:
 
 @lru_cache(maxsize=32)
 def _load_file_cached(path: str, mtime: float) -> Target:
-    with open(path, encoding="utf-8") as fh:
-        doc, source = parse(fh.read(), path)
+    doc, source = parse(_read_text(path), path)
     return parse_target(doc, source)
+
+
+def _read_text(path: str) -> str:
+    """The file's text, or an InputError (exit 2) saying why a user's target can't be read."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except IsADirectoryError:
+        reason = "this is a folder, not a target file"
+    except UnicodeDecodeError as exc:
+        reason = f"not a text (UTF-8) file: {exc.reason} at byte {exc.start}"
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    raise error(f"cannot read target file: {reason}", Location(path), code="NM502")
 
 
 def _load_file(path: str) -> Target:

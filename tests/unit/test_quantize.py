@@ -2,6 +2,7 @@
 mantissa step, sign modes, loud warnings, refusals."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -146,3 +147,109 @@ def _target(folder, *, weight_bits: int):
     path = folder / f"w{weight_bits}.yaml"
     path.write_text(text)
     return load_target(str(path))
+
+
+# -- models at the edge of float64: a valid quantization or a clear InputError, never a crash --
+EXTREME_MODELS = {  # id: (LIF parameters, weight, expected exit code of `nmc compile`)
+    "tau_inf_inhibitory": ("tau_syn: .inf, tau_mem: .inf, v_th: 1, bias: -0.5", "-1.0", 0),
+    "tau_inf_negative_bias": ("tau_syn: 2, tau_mem: .inf, v_th: 1, bias: -0.5", "0.5", 0),
+    "tiny_v_th_huge_bias": ("tau_syn: 1, tau_mem: 1, v_th: 1e-300, bias: 1e300", "0.5", 0),
+    "huge_weight": ("tau_syn: 2, tau_mem: 5, v_th: 1", "1e308", 0),
+    "v_th_beyond_float_scale": ("tau_syn: 2, tau_mem: 5, v_th: 1e-320", "0.5", 2),
+    "v_th_at_float_max": ("tau_syn: 2, tau_mem: 5, v_th: 1.7e308", "1.7e308", 2),
+}
+
+
+def _extreme_model(folder, case: str):
+    lif, weight, _ = EXTREME_MODELS[case]
+    path = folder / f"{case}.yaml"
+    path.write_text("format: nmcompile/v1\nname: edge\nsteps: 20\npopulations:\n"
+                    "  s: {model: spike_array, size: 2, spikes: [[0, 1], [1, 2], [0, 3]]}\n"
+                    f"  a: {{model: lif, size: 2, {lif}}}\n"
+                    f"projections:\n  - {{pre: s, post: a, connect: all_to_all, weight: {weight}}}\n")
+    return path
+
+
+def _strict_json(text: str) -> dict:
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def _assert_valid(q) -> None:
+    """Registers within their formats, finite scale, report as text and strict JSON."""
+    for fixed in q.populations.values():
+        assert 0 < fixed.scale < math.inf
+        assert 1 <= fixed.vth < 2 ** 17 and -4096 <= fixed.bias_mant < 4096
+    for fp in q.projections:
+        assert np.all(np.abs(fp.weight_mant) <= 256)
+    q.report.text()
+    _strict_json(json.dumps(q.report.to_dict()))
+
+
+@pytest.mark.parametrize("case", EXTREME_MODELS)
+def test_cli_compile_of_extreme_model_reports_or_refuses(tmp_path, capsys, case):
+    from nmcompile.cli import main
+    out = tmp_path / "r.json"
+    code = main(["compile", str(_extreme_model(tmp_path, case)), "--json", str(out)])
+    captured = capsys.readouterr()
+    assert code == EXTREME_MODELS[case][2], captured.err
+    assert "Traceback" not in captured.err
+    if code == 0:
+        report = _strict_json(out.read_text())
+        assert report["populations"][0]["name"] == "a"
+    else:
+        assert "population a: v_th = " in captured.err and "cannot be represented" in captured.err
+
+
+@pytest.mark.parametrize("case", EXTREME_MODELS)
+def test_quantize_of_extreme_model(tmp_path, case):
+    from nmcompile.modelfile import load_model
+    net = load_model(_extreme_model(tmp_path, case))
+    if EXTREME_MODELS[case][2] == 2:
+        with pytest.raises(InputError, match=r"population a: v_th = \S+ cannot be represented on "
+                                             r"this target: .*express v_th, bias and weights"):
+            quantize(net, "loihi2")
+        return
+    q = quantize(net, "loihi2")
+    _assert_valid(q)
+
+
+def test_unbounded_worst_case_is_reported_as_such():
+    """tau_mem = inf with inhibition: v drifts down without bound and saturates at -2^23."""
+    q = quantize(network([-1.0], model=LIF(tau_syn=math.inf, tau_mem=math.inf, v_th=1.0,
+                                          bias=-0.5)), "loihi2")
+    rep = q.report.populations[0]
+    assert rep.v_headroom_bits == -math.inf and math.isfinite(rep.u_headroom_bits)
+    assert q.report.to_dict()["populations"][0]["v_headroom_bits"] == "-inf"
+    assert any(d.code == "NM604" and "|v| is unbounded" in d.message for d in q.report.warnings)
+    row = next(line for line in q.report.text().splitlines() if line.startswith("lif "))
+    assert row.split()[-1] == "-∞"
+
+
+def test_bias_beyond_float_range_saturates():
+    """v_th 1e-300 forces a scale of 6.4e301: the bias 1e300 becomes inf in register units."""
+    q = quantize(network([0.5], model=LIF(tau_syn=1, tau_mem=1, v_th=1e-300, bias=1e300)),
+                 "loihi2")
+    fixed = q.populations["lif"]
+    assert (fixed.vth, fixed.bias_mant, fixed.bias_exp) == (1, 4095, 7)
+    assert any(d.code == "NM606" for d in q.report.warnings)
+
+
+EXTREMES = [5e-324, 1e-310, 1e-300, 1e-10, 1.0, 1e10, 1e300, 1e308, 1.7976931348623157e308]
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(v_th=st.sampled_from(EXTREMES),
+       bias=st.sampled_from([0.0] + EXTREMES + [-x for x in EXTREMES]),
+       weights=st.lists(st.sampled_from(EXTREMES + [-x for x in EXTREMES] + [0.0]),
+                        min_size=1, max_size=3),
+       tau=st.sampled_from([1e-300, 1.0, 1e300, math.inf]))
+def test_any_finite_parameters_quantize_or_refuse_clearly(v_th, bias, weights, tau):
+    net = network(weights, model=LIF(tau_syn=tau, tau_mem=tau, v_th=v_th, bias=bias))
+    try:
+        q = quantize(net, "loihi2")
+    except InputError as exc:
+        assert "population lif: v_th = " in str(exc) and "cannot be represented" in str(exc)
+        return
+    _assert_valid(q)

@@ -1,6 +1,8 @@
 """Targets as data: built-ins load, user files are validated with file:line: path: message."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from nmcompile.cli import main
@@ -109,3 +111,46 @@ def test_cli_bad_target_file_exits_2(tmp_path, capsys):
     assert main(["compile", str(model), "--target", str(path)]) == 2
     assert f"{path}:17: numerics.max_delay: must be an integer in 1..64, got 65" \
         in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["a b/c", "../x", "", 7])
+def test_target_name_uses_letters_digits_dash_underscore(tmp_path, name):
+    """Chip images are matched to a target by name: a name must be a plain word."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(GOOD.replace("name: mine", f"name: {name!r}"))
+    with pytest.raises(InputError, match=r"bad.yaml:2: name: must use letters, digits, - and _"):
+        load_target(str(path))
+
+
+def _unreadable_targets(tmp_path):
+    folder = tmp_path / "adir.yaml"
+    folder.mkdir()
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"format: \xff\xfe\x00 nmcompile-target/v1\n")
+    out = [(str(folder), "this is a folder"), (str(binary), "not a text (UTF-8) file")]
+    if os.path.exists("/proc/self/mem"):  # exists, yet reading it fails with an OSError (EIO)
+        out.append(("/proc/self/mem", "Input/output error"))
+    return out
+
+
+def test_unreadable_target_file_is_input_error(tmp_path):
+    for path, reason in _unreadable_targets(tmp_path):
+        with pytest.raises(InputError) as info:
+            load_target(path)
+        assert str(info.value).startswith(f"{path}: cannot read target file: ")
+        assert reason in str(info.value)
+
+
+@pytest.mark.parametrize("command", [["run", "-b", "emulator", "-o", "{out}"], ["compile"],
+                                     ["parity", "--backends", "emulator,lava-fixed"]])
+def test_cli_unreadable_target_exits_2(tmp_path, capsys, command):
+    model = tmp_path / "m.yaml"
+    model.write_text("format: nmcompile/v1\nname: m\nsteps: 5\npopulations:\n"
+                     "  a: {model: lif, size: 1, tau_syn: 2, tau_mem: 5, v_th: 1}\n")
+    args = [a.replace("{out}", str(tmp_path / "r.npz")) for a in command]
+    (tmp_path / "t").mkdir()
+    for path, reason in _unreadable_targets(tmp_path / "t"):
+        assert main([args[0], str(model), *args[1:], "--target", path]) == 2
+        err = capsys.readouterr().err
+        assert f"{path}: cannot read target file: " in err and reason in err
+        assert "Traceback" not in err
