@@ -1,11 +1,13 @@
 """Chip image (`.nmc`): one versioned zip holding a QuantizedNetwork, its mapping and provenance.
 
 Layout: `header.json` (magic, format version, nmcompile version, model hash, target,
-every scalar register, the mapping summary, a hash of the arrays) plus one `.npy` per array
-(synapses, weights, delays, sources, mapping blocks). The float model travels with it, so
-the image alone rebuilds the exact QuantizedNetwork the emulator consumes; both hashes are
-checked on reading. Written atomically; a damaged, truncated or foreign file is an
-InputError, never a traceback.
+every scalar register, the mapping summary, a hash of the arrays, and a hash of the header
+itself) plus one `.npy` per array (synapses, weights, delays, sources, mapping blocks). The
+float model travels with it, so the image alone rebuilds the exact QuantizedNetwork the
+emulator consumes. On reading, the header hash (its canonical JSON, which holds the arrays'
+hash) covers every register and array, the header's structure is checked key by key, and
+the model hash is recomputed. Written atomically; a damaged, truncated, edited or foreign
+file is an InputError, never a traceback.
 """
 from __future__ import annotations
 
@@ -21,14 +23,15 @@ import numpy as np
 from nmcompile import __version__
 from nmcompile.atomic import atomic_output
 from nmcompile.diagnostics import InputError, error
-from nmcompile.ir import (LIF, FixedLIF, FixedProjection, Location, Network, Poisson, Population,
-                          Probe, Projection, QuantizedNetwork, SpikeArray)
+from nmcompile.ir import (LIF, MODELS, FixedLIF, FixedProjection, Location, Network, Poisson,
+                          Population, Probe, Projection, QuantizedNetwork, SpikeArray)
 
 from .partition import Mapping
 
 MAGIC = "nmcompile-chip-image"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the header hash covers the registers
 HEADER = "header.json"
+SIGN_MODES = ("excitatory", "inhibitory", "mixed")  # as Lava's SignMode
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +72,7 @@ def write_image(path: str, qnet: QuantizedNetwork, mapping: Mapping) -> None:
         arrays[f"fixed/{i}/weight_mant"] = p.weight_mant
     arrays.update({f"mapping/{k}": v for k, v in mapping.to_arrays().items()})
     header["arrays_sha256"] = _arrays_hash(arrays)
+    header["header_sha256"] = _header_hash(header)
     with atomic_output(path) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(HEADER, json.dumps(header, indent=1))
         for key, array in arrays.items():
@@ -93,23 +97,37 @@ def read_image(path: str) -> ChipImage:
             if header.get("format_version") != FORMAT_VERSION:
                 raise bad(f"format version {header.get('format_version')!r}; this nmcompile "
                           f"{__version__} reads version {FORMAT_VERSION}")
+            if _header_hash(header) != header.get("header_sha256"):
+                raise bad("header hash mismatch (the header was altered)")
             arrays = {n[:-4]: np.lib.format.read_array(io.BytesIO(zf.read(n)),
                                                        allow_pickle=False)
                       for n in names if n.endswith(".npy")}
             if _arrays_hash(arrays) != header.get("arrays_sha256"):
                 raise bad("array hash mismatch (the content was altered)")
-            image = _rebuild(header, arrays)
+        problem = _structure_problem(header, HEADER_SPEC, "header")
+        if problem:
+            raise bad(problem)
+        image = _rebuild(header, arrays)
+        if model_hash(image.qnet.network) != header["model_hash"]:
+            raise bad("model hash mismatch (the content was altered)")
     except InputError:
         raise
     except FileNotFoundError:
         raise _image_error(path, "no such file") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
         raise bad(f"damaged or truncated zip ({exc})") from None
-    except (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, zlib.error) as exc:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, RecursionError,
+            zlib.error) as exc:
         raise bad(f"damaged content ({type(exc).__name__}: {exc})") from None
-    if model_hash(image.qnet.network) != header["model_hash"]:
-        raise bad("model hash mismatch (the content was altered)")
     return image
+
+
+def _header_hash(header: dict) -> str:
+    """sha256 of the header's canonical JSON without this hash: every register and, through
+    arrays_sha256, every array."""
+    rest = {k: v for k, v in header.items() if k != "header_sha256"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, separators=(",", ":"))
+                          .encode()).hexdigest()
 
 
 def _arrays_hash(arrays: dict[str, np.ndarray]) -> str:
@@ -118,6 +136,56 @@ def _arrays_hash(arrays: dict[str, np.ndarray]) -> str:
         h.update(f"{key}:{array.dtype.str}:{array.shape}".encode())
         h.update(np.ascontiguousarray(array).tobytes())
     return h.hexdigest()
+
+
+# -- the header's structure: every key, its type; checked before anything is built from it ---
+INT, NUM, STR = "an integer", "a number", "a string"
+_LIF_SPEC = {"tau_syn": NUM, "tau_mem": NUM, "v_th": NUM, "bias": NUM, "refractory": INT}
+HEADER_SPEC = {
+    "magic": STR, "format_version": INT, "nmcompile_version": STR, "model_hash": STR,
+    "target": STR, "arrays_sha256": STR, "header_sha256": STR,
+    "network": {"name": STR, "dt": NUM, "steps": INT, "seed": INT,
+                "populations": [{"name": STR, "size": INT, "kind": STR, "shape": (None, [INT]),
+                                 "lif?": _LIF_SPEC}],
+                "projections": [{"name": STR, "pre": STR, "post": STR}],
+                "probes": [{"population": STR, "var": STR}]},
+    "fixed_populations": {"*": {"du": INT, "dv": INT, "vth": INT, "bias_mant": INT,
+                                "bias_exp": INT, "scale": NUM}},
+    "fixed_projections": [{"name": STR, "pre": STR, "post": STR, "weight_exp": INT,
+                           "num_weight_bits": INT, "sign_mode": STR}],
+    "mapping": {"target": STR, "cores_per_chip": INT, "populations": [STR], "placement": STR,
+                "cores_used": INT, "chips_used": INT},
+}
+_SCALARS = {INT: (int,), NUM: (int, float), STR: (str,)}
+
+
+def _structure_problem(value, spec, where: str) -> str | None:
+    """Why `value` does not fit `spec` (a type name, [item spec], (None, spec) for optional,
+    {key: spec} with `key?` optional and "*" for any name), or None."""
+    if isinstance(spec, tuple):
+        return None if value is None else _structure_problem(value, spec[1], where)
+    if isinstance(spec, str):
+        ok = isinstance(value, _SCALARS[spec]) and not isinstance(value, bool)
+        return None if ok else f"{where} must be {spec}, got {json.dumps(value)[:40]}"
+    if isinstance(spec, list):
+        if not isinstance(value, list):
+            return f"{where} must be a list"
+        return next(filter(None, (_structure_problem(v, spec[0], f"{where}[{i}]")
+                                  for i, v in enumerate(value))), None)
+    if not isinstance(value, dict):
+        return f"{where} must be a mapping"
+    if "*" in spec:
+        return next(filter(None, (_structure_problem(v, spec["*"], f"{where}.{k}")
+                                  for k, v in value.items())), None)
+    keys = {k.rstrip("?"): k for k in spec}
+    missing = [k for k, full in keys.items() if k not in value and not full.endswith("?")]
+    unknown = [k for k in value if k not in keys]
+    if missing:
+        return f"{where}: missing key {', '.join(missing)}"
+    if unknown:
+        return f"{where}: unknown key {', '.join(unknown)}"
+    return next(filter(None, (_structure_problem(v, spec[keys[k]], f"{where}.{k}")
+                              for k, v in value.items())), None)
 
 
 def _image_error(path: str, message: str) -> InputError:
@@ -157,9 +225,17 @@ def _network_arrays(net: Network) -> dict[str, np.ndarray]:
 
 
 def _rebuild(header: dict, arrays: dict[str, np.ndarray]) -> ChipImage:
+    """The image from a header of sound structure; ValueError/KeyError where parts disagree."""
+    for key, array in arrays.items():
+        kinds = "fiu" if key.endswith(("/weight", "/rate")) else "iu"  # float or integer
+        if array.ndim > 1 or array.dtype.kind not in kinds:
+            raise ValueError(f"array {key}: unexpected {array.dtype} of shape {array.shape}")
     doc = header["network"]
     pops = {}
     for i, d in enumerate(doc["populations"]):
+        if d["kind"] not in MODELS or ("lif" in d) != (d["kind"] == "lif"):
+            raise ValueError(f"population {d['name']}: kind {d['kind']!r} with"
+                             f"{'' if 'lif' in d else 'out'} LIF parameters")
         if d["kind"] == "lif":
             model = LIF(**d["lif"])
         elif d["kind"] == "poisson":
@@ -187,21 +263,36 @@ def _rebuild(header: dict, arrays: dict[str, np.ndarray]) -> ChipImage:
                       populations=tuple(m["populations"]), placement=m["placement"],
                       **{k: arrays[f"mapping/{k}"]
                          for k in ("block_pop", "block_start", "block_stop", "block_core")})
-    _check_consistent(net, fixed_projs, mapping)
+    _check_consistent(net, fixed_pops, fixed_projs, mapping)
     qnet = QuantizedNetwork(network=net, target=header["target"], populations=fixed_pops,
                             projections=fixed_projs)
     return ChipImage(qnet=qnet, mapping=mapping, header=header)
 
 
-def _check_consistent(net: Network, fixed: tuple[FixedProjection, ...], mapping: Mapping) -> None:
-    """Shapes and index ranges, so a doctored image fails here rather than inside a backend."""
+def _check_consistent(net: Network, fixed_pops: dict[str, FixedLIF],
+                      fixed: tuple[FixedProjection, ...], mapping: Mapping) -> None:
+    """Names, shapes and index ranges, so a doctored image fails here rather than in a backend."""
+    if set(fixed_pops) != {p.name for p in net.lif_populations()}:
+        raise ValueError("fixed_populations do not name the LIF populations")
+    if [(p.name, p.pre, p.post) for p in net.projections] != [(f.name, f.pre, f.post)
+                                                               for f in fixed]:
+        raise ValueError("fixed_projections do not match the projections")
+    if not {p.population for p in net.probes} <= set(net.populations):
+        raise ValueError("a probe names an unknown population")
+    if any(f.sign_mode not in SIGN_MODES for f in fixed):
+        raise ValueError(f"a sign_mode is not one of {', '.join(SIGN_MODES)}")
+    if sorted(mapping.populations) != sorted(fixed_pops) or (
+            mapping.block_pop.size and not 0 <= mapping.block_pop.min()
+            <= mapping.block_pop.max() < len(mapping.populations)):
+        raise ValueError("the mapping does not place the LIF populations")
     for proj, fp in zip(net.projections, fixed):
         n = proj.n_synapses
         if not (proj.post_idx.size == proj.weight.size == proj.delay.size == fp.weight_mant.size
                 == n):
             raise ValueError(f"projection {proj.name}: array lengths differ")
         if n and (proj.pre_idx.max() >= net.populations[proj.pre].size
-                  or proj.post_idx.max() >= net.populations[proj.post].size):
+                  or proj.post_idx.max() >= net.populations[proj.post].size
+                  or min(proj.pre_idx.min(), proj.post_idx.min()) < 0 or proj.delay.min() < 1):
             raise ValueError(f"projection {proj.name}: neuron index out of range")
     if len({a.size for a in mapping.to_arrays().values()}) > 1:
         raise ValueError("mapping arrays differ in length")

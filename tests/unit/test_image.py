@@ -1,6 +1,7 @@
 """Chip image (.nmc): round trip, bit-identical runs, and clear errors for bad files."""
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -107,6 +108,101 @@ def test_damaged_or_foreign_files_are_clear_input_errors(image, tmp_path, capsys
     assert str(bad) in str(exc.value) and message in str(exc.value)
     assert main(["run", str(bad), "--backend", "emulator", "-q"]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def _rehashed(doc: dict) -> bytes:
+    """The header with its hash recomputed as the format defines it: what a careful forger (or
+    a buggy writer) produces, so only the structure checks stand in the way."""
+    rest = {k: v for k, v in doc.items() if k != "header_sha256"}
+    digest = hashlib.sha256(json.dumps(rest, sort_keys=True, separators=(",", ":")).encode())
+    return json.dumps({**rest, "header_sha256": digest.hexdigest()}).encode()
+
+
+def _forged(change):
+    def edit(name, data):
+        if name != "header.json":
+            return data
+        doc = json.loads(data)
+        change(doc)
+        return _rehashed(doc)
+    return edit
+
+
+def _set_du(doc, value):
+    doc["fixed_populations"][next(iter(doc["fixed_populations"]))]["du"] = value
+
+
+@pytest.mark.parametrize("change, message", [
+    # edited without re-hashing: the header hash covers every key and register
+    (_header(lambda h: h.pop("model_hash")), "header hash mismatch"),
+    (_header(lambda h: h.update(fixed_populations=[])), "header hash mismatch"),
+    (_header(lambda h: _set_du(h, 4095)), "header hash mismatch"),
+    (_header(lambda h: h["network"].update(steps=301)), "header hash mismatch"),
+    (_header(lambda h: h.pop("header_sha256")), "header hash mismatch"),
+    # edited and re-hashed: the structure is checked key by key before anything is built
+    (_forged(lambda h: h.pop("model_hash")), "header: missing key model_hash"),
+    (_forged(lambda h: h.update(fixed_populations=[])),
+     "header.fixed_populations must be a mapping"),
+    (_forged(lambda h: h.update(network=[])), "header.network must be a mapping"),
+    (_forged(lambda h: _set_du(h, "4095")), "du must be an integer, got \"4095\""),
+    (_forged(lambda h: _set_du(h, True)), "du must be an integer, got true"),
+    (_forged(lambda h: h["network"]["populations"][0].update(size=None)),
+     "header.network.populations[0].size must be an integer, got null"),
+    (_forged(lambda h: h["mapping"].update(extra=1)), "header.mapping: unknown key extra"),
+    (_forged(lambda h: h["network"]["populations"][0].update(kind="izhikevich")),
+     "kind 'izhikevich'"),
+    (_forged(lambda h: h["fixed_projections"].pop()), "fixed_projections do not match"),
+    (_forged(lambda h: h.update(model_hash="0" * 64)), "model hash mismatch"),
+])
+def test_a_damaged_header_is_a_clear_input_error(image, tmp_path, change, message):
+    bad = tmp_path / "bad.nmc"
+    _rewrite(image, bad, change)
+    with pytest.raises(InputError) as exc:
+        read_image(str(bad))
+    assert message in str(exc.value)
+
+
+def _paths(doc, path=()):
+    """Every key and list position in a JSON document."""
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc)
+    for key, value in items:
+        yield path + (key,)
+        if isinstance(value, (dict, list)):
+            yield from _paths(value, path + (key,))
+
+
+def test_no_header_value_of_a_wrong_type_escapes_as_anything_but_an_input_error(tmp_path):
+    """Every key of a header deleted, or its value replaced by one of another kind, re-hashed."""
+    src = tmp_path / "wta.nmc"
+    compiled = compile_network(load_model(EXAMPLES / "wta.yaml"), load_target("loihi2"))
+    write_image(str(src), compiled.qnet, compiled.mapping)
+    with zipfile.ZipFile(src) as zf:
+        entries = {name: zf.read(name) for name in zf.namelist()}
+    header = json.loads(entries.pop("header.json"))
+    bad, cases, refused = tmp_path / "bad.nmc", 0, 0
+    for path in _paths(header):
+        for value in (DELETE, None, "x", 0.5):
+            doc = json.loads(json.dumps(header))
+            parent = doc
+            for key in path[:-1]:
+                parent = parent[key]
+            if value is DELETE:
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = value
+            with zipfile.ZipFile(bad, "w") as zout:  # stored, not deflated: fast
+                zout.writestr("header.json", _rehashed(doc))
+                for name, data in entries.items():
+                    zout.writestr(name, data)
+            cases += 1
+            try:
+                read_image(str(bad))
+            except InputError:
+                refused += 1
+    assert refused > 0.9 * cases  # almost every edit is refused, and none raised otherwise
+
+
+DELETE = object()
 
 
 def test_an_image_runs_only_on_a_fixed_point_backend_for_its_target(image, capsys):
