@@ -156,17 +156,21 @@ def test_threshold_greater_or_equal_in_brian2_is_reported_as_a_tie(staircase_lav
     faulty = driver.run(replace(net, populations={**net.populations, "out": ge}), "brian2")
     pair = _judge(net, "brian2", faulty, "lava", staircase_lava, net.steps)
     assert (pair.verdict, pair.ties, pair.first) == ("tie", 1, Mismatch(EXACT_HIT, "out", 0))
+    # out[0] then resets in brian2 only: its later spikes differ (steps 13, 21), as they may.
+    assert (pair.mismatches, pair.details["downstream_of_tie"]) == (3, 2)
 
 
 def test_a_threshold_nudged_beyond_the_tie_window_fails(staircase_lava):
-    """out[1] spikes at 0.9999998 > 1 − 1e-6: no tie, so the tie of out[0] excuses nothing."""
+    """out[1] spikes at 0.9999998 > 1 − 1e-6: no tie, and the tie of out[0] cannot reach it."""
     net = _staircase()
     lif = net.populations["out"]
     nudged = replace(lif, model=replace(lif.model, v_th=1.0 - 1e-6))
     faulty = driver.run(replace(net, populations={**net.populations, "out": nudged}), "brian2")
     pair = _judge(net, "brian2", faulty, "lava", staircase_lava, net.steps)
     assert (pair.verdict, pair.ties, pair.first) == ("fail", 1, Mismatch(EXACT_HIT, "out", 0))
-    assert pair.details["after_tie"] == 0  # nothing excused
+    # out[0]'s later spikes (13, 21) follow from its tie; out[1]'s three never do.
+    assert (pair.details["downstream_of_tie"], pair.details["violations"]) == (2, 3)
+    assert pair.details["first_violation"] == f"step {EXACT_HIT}, out, 1"
 
 
 def test_a_delay_off_by_one_in_brian2_is_caught(staircase_lava):

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nmcompile.diagnostics import InputError
-from nmcompile.ir import LIF, Network, Population, Probe, SpikeArray
+from nmcompile.ir import LIF, Network, Population, Probe, Projection, SpikeArray
 from nmcompile.parity import compare_results, plan_pairs, with_v_probes
 from nmcompile.parity_compare import (
     Mismatch, Tolerance, compare_bit_exact, compare_float_exact, compare_quantized,
@@ -92,15 +92,41 @@ def _v_at(pop_size: int, value_at: dict[tuple[int, int], float]) -> np.ndarray:
     return v
 
 
-def test_float_exact_reports_a_tie_when_the_silent_run_sat_on_the_threshold():
-    later = {"a": BASE["a"] + [(15, 2)], "b": BASE["b"]}
+def _tie_at_8_then(extra_b: dict[str, list[tuple[int, int]]], net: Network | None = None):
+    """x spikes at (8, a[1]) where y's v sat 4e-10 above v_th (a tie); y has `extra_b` too."""
     ra = _result({"a": BASE["a"] + [(8, 1)], "b": BASE["b"]},
                  {("a", "v"): _v_at(3, {}), ("b", "v"): _v_at(2, {})})
+    later = {pop: BASE[pop] + extra_b.get(pop, []) for pop in BASE}
     rb = _result(later, {("a", "v"): _v_at(3, {(8, 1): 1.0 + 4e-10}), ("b", "v"): _v_at(2, {})})
-    pr = compare_float_exact(_net(), "x", ra, "y", rb, STEPS)
+    return compare_float_exact(net or _net(), "x", ra, "y", rb, STEPS)
+
+
+def test_float_exact_reports_a_tie_when_the_silent_run_sat_on_the_threshold():
+    pr = _tie_at_8_then({"a": [(15, 1)]})  # the tied neuron itself diverges later: allowed
     assert pr.verdict == "tie"
-    assert (pr.ties, pr.mismatches, pr.details["after_tie"]) == (1, 2, 1)
+    assert (pr.ties, pr.mismatches, pr.details["downstream_of_tie"]) == (1, 2, 1)
     assert pr.first == Mismatch(8, "a", 1)
+    assert "1 tie(s), first at step 8, a, 1" in pr.note
+
+
+def test_float_exact_a_tie_does_not_excuse_a_later_mismatch_it_cannot_reach():
+    """a[2] has no input from a[1]: its mismatch at step 15 is no consequence of the tie."""
+    pr = _tie_at_8_then({"a": [(15, 2)]})
+    assert (pr.verdict, pr.ties, pr.details["violations"]) == ("fail", 1, 1)
+    assert pr.details["first_violation"] == "step 15, a, 2"
+    assert "neither a tie nor downstream of one, first at step 15, a, 2" in pr.note
+
+
+def test_float_exact_a_tie_reaches_a_target_only_after_the_synapse_delay():
+    net = _net()
+    proj = Projection(name="a_b", pre="a", post="b", pre_idx=np.array([0, 1], np.int32),
+                      post_idx=np.array([1, 0], np.int32), weight=np.array([1.0, 1.0]),
+                      delay=np.array([1, 3], np.int32))
+    net = Network(name="toy", populations=net.populations, projections=(proj,), steps=STEPS)
+    assert _tie_at_8_then({"b": [(11, 0)]}, net).verdict == "tie"      # 8 + delay 3
+    too_early = _tie_at_8_then({"b": [(10, 0)]}, net)
+    assert (too_early.verdict, too_early.details["first_violation"]) == ("fail", "step 10, b, 0")
+    assert _tie_at_8_then({"b": [(9, 1)]}, net).verdict == "fail"      # a[0] did not tie
 
 
 def test_float_exact_fails_when_v_was_not_near_the_threshold_or_not_recorded():
