@@ -26,6 +26,9 @@ class Backend(ABC):
 
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
+    # bytes a run holds per neuron and step beyond probed traces (dense spike rasters), for
+    # the driver's memory estimate; 0 for backends that record spikes as events
+    bytes_per_neuron_step: ClassVar[int] = 0
 
     @classmethod
     def missing_dependency(cls) -> str | None:

@@ -1,16 +1,52 @@
 """The driver owns the pass order: check capabilities, quantize for fixed-point backends, run."""
 from __future__ import annotations
 
+import operator
 import platform
 import time
 from importlib.metadata import PackageNotFoundError, version
 
+import numpy as np
+
 from nmcompile.backends import Backend, get_backend
 from nmcompile.diagnostics import InputError
-from nmcompile.ir import Network, QuantizedNetwork
+from nmcompile.ir import MAX_STEPS, Network, Poisson, QuantizedNetwork
 from nmcompile.result import Result
 
 DEFAULT_TARGET = "loihi2"
+BYTES_PER_STEP = 8             # per-step tables (the emulator's source-event pointers)
+BYTES_PER_TRACE_VALUE = 16     # a probed value as recorded plus the copy into the Result
+BYTES_PER_SOURCE_SPIKE = 32    # (step, neuron) int64 pairs of realised source spikes, twice
+
+
+def check_run_size(net: Network, steps: object, backend: Backend) -> int:
+    """Refuse, before anything is allocated, a run length that is not an integer in
+    [1, MAX_STEPS] or a run whose recordings cannot fit in the available memory."""
+    shown = steps
+    try:
+        steps = None if isinstance(steps, bool) else operator.index(steps)
+    except TypeError:
+        steps = None
+    if steps is None or not 1 <= steps <= MAX_STEPS:
+        raise InputError(f"steps must be an integer in 1..{MAX_STEPS}, got {shown!r}")
+    need = steps * run_bytes_per_step(net, backend)
+    from nmcompile.connectivity import available_memory
+    have = available_memory()
+    if need > have:
+        raise InputError(f"{steps:,} steps of {net.name} on {backend.name} need ~"
+                         f"{need / 2**30:,.1f} GiB, but only {have / 2**30:,.1f} GiB of memory "
+                         f"is available: run fewer steps")
+    return steps
+
+
+def run_bytes_per_step(net: Network, backend: Backend) -> int:
+    """A generous estimate of what one step adds to a run's memory: dense recordings of the
+    backend, probed traces, expected Poisson source spikes (LIF spikes are not predictable)."""
+    probed = sum(net.populations[p.population].size for p in net.probes)
+    source_rate = sum(float(np.minimum(np.asarray(p.model.rate) * net.dt / 1000.0, 1.0).sum())
+                      for p in net.populations.values() if isinstance(p.model, Poisson))
+    return int(BYTES_PER_STEP + backend.bytes_per_neuron_step * net.n_neurons
+               + BYTES_PER_TRACE_VALUE * probed + BYTES_PER_SOURCE_SPIKE * source_rate)
 
 
 def prepare(net: Network, backend: Backend, target: str | None = None) -> Network | QuantizedNetwork:
@@ -50,9 +86,10 @@ def run(net: Network | QuantizedNetwork, backend_name: str, *, steps: int | None
         target: str | None = None, options: dict | None = None) -> Result:
     """Run `net` on one backend and stamp the result with the common metadata."""
     backend = get_backend(backend_name)
+    plain = net.network if isinstance(net, QuantizedNetwork) else net
+    steps = check_run_size(plain, plain.steps if steps is None else steps, backend)
     model = prepare(net, backend, target)
-    net = net.network if isinstance(net, QuantizedNetwork) else net
-    steps = net.steps if steps is None else steps
+    net = plain
     t0 = time.perf_counter()
     result = backend.run(model, steps, options=dict(options or {}))
     result.meta.update({

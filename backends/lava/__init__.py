@@ -6,7 +6,9 @@
 Options (`options=` of driver.run; others are ignored): connection = "auto" | "dense" |
 "sparse" picks the Lava connection process (auto: by density); progress = True shows a
 progress bar on long runs. Lava is imported only when a run starts.
-Fixed-point traces are the raw integer registers (u, v as PyLifModelBitAcc holds them).
+Fixed-point traces are the raw integer registers (u, v as PyLifModelBitAcc holds them), int32
+as in the emulator, with meta["scale"] (register units per model unit of v) and
+meta["units"] = "register"; unlike the emulator, lava-fixed does not count overflows.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import ClassVar
 import numpy as np
 
 from nmcompile.backends.base import Backend, Capabilities
-from nmcompile.diagnostics import InputError
+from nmcompile.diagnostics import InternalError
 from nmcompile.ir import Network, QuantizedNetwork
 from nmcompile.result import Result
 
@@ -24,6 +26,8 @@ _MODELS = frozenset({"lif", "poisson", "spike_array"})
 
 class _LavaBackend(Backend):
     select_tag: ClassVar[str]
+    # float64 spike sinks and source rasters (neurons × steps) plus their boolean copies
+    bytes_per_neuron_step = 16
 
     @classmethod
     def missing_dependency(cls) -> str | None:
@@ -32,11 +36,6 @@ class _LavaBackend(Backend):
         except ImportError as exc:
             return f"lava-nc is not importable ({exc}); install it with pip install 'nmcompile[lava]'"
         return None
-
-    def _refuse_unsupported(self, net: Network) -> None:
-        problems = [d for d in self.check(net) if d.severity == "error"]
-        if problems:
-            raise InputError(problems)
 
 
 class LavaFloatBackend(_LavaBackend):
@@ -47,13 +46,11 @@ class LavaFloatBackend(_LavaBackend):
     capabilities = Capabilities(models=_MODELS)
 
     def run(self, model: Network | QuantizedNetwork, steps: int, *, options: dict) -> Result:
-        if not isinstance(model, Network):
-            raise InputError(f"backend {self.name} runs a float Network, got {type(model).__name__}")
-        self._refuse_unsupported(model)
+        if not isinstance(model, Network):  # driver.prepare lowers for capabilities.fixed_point
+            raise InternalError(f"backend {self.name} runs a float Network, "
+                                f"got {type(model).__name__}")
         from .lowering import build_float
         from .session import run_graph
-        if steps == 0:
-            return _empty(model, steps)
         graph = build_float(model, steps, options.get("connection", "auto"))
         return run_graph(graph, steps, self.select_tag, np.float64, bool(options.get("progress")))
 
@@ -67,24 +64,18 @@ class LavaFixedBackend(_LavaBackend):
     capabilities = Capabilities(models=_MODELS, fixed_point=True, refractory=False, max_delay=64)
 
     def run(self, model: Network | QuantizedNetwork, steps: int, *, options: dict) -> Result:
-        if not isinstance(model, QuantizedNetwork):
-            raise InputError(f"backend {self.name} runs a QuantizedNetwork (quantize first), "
-                             f"got {type(model).__name__}")
-        self._refuse_unsupported(model.network)
+        if not isinstance(model, QuantizedNetwork):  # driver.prepare quantizes first
+            raise InternalError(f"backend {self.name} runs a QuantizedNetwork, "
+                                f"got {type(model).__name__}")
         from .lowering import build_fixed
         from .session import run_graph
-        if steps == 0:
-            return _empty(model.network, steps)
         graph = build_fixed(model, steps, options.get("connection", "auto"))
-        return run_graph(graph, steps, self.select_tag, np.int64, bool(options.get("progress")))
-
-
-def _empty(net: Network, steps: int) -> Result:
-    """A zero-step run: no spikes, empty traces (Lava cannot run zero steps)."""
-    raster = {p.name: np.zeros((0, p.size), dtype=bool) for p in net.lif_populations()}
-    traces = {(pr.population, pr.var): np.zeros((0, net.populations[pr.population].size))
-              for pr in net.probes}
-    return Result.from_raster(raster, traces)
+        result = run_graph(graph, steps, self.select_tag, np.int32, bool(options.get("progress")))
+        result.meta.update({
+            "scale": {name: fixed.scale for name, fixed in model.populations.items()},
+            "units": "register",
+        })
+        return result
 
 
 __all__ = ["LavaFloatBackend", "LavaFixedBackend"]

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from nmcompile.backends.lava import LavaFixedBackend, LavaFloatBackend
-from nmcompile.diagnostics import InputError
+from nmcompile.diagnostics import InputError, InternalError
+from nmcompile.driver import run
 from nmcompile.ir import (LIF, FixedLIF, FixedProjection, Network, Population, Probe,
                           Projection, QuantizedNetwork, SpikeArray)
 
@@ -68,6 +69,9 @@ def test_registers_step_by_step(dv):
     assert result.traces[("n", "u")][:, 0].tolist() == want_u
     assert result.traces[("n", "v")][:, 0].tolist() == want_v
     assert result.spikes["n"][0].tolist() == fired
+    # register units like the emulator's: int32 traces, the population's scale, no overflow count
+    assert result.traces[("n", "v")].dtype == np.int32
+    assert result.meta["scale"] == {"n": 64.0} and result.meta["units"] == "register"
 
 
 def exact_pair() -> tuple[Network, QuantizedNetwork]:
@@ -119,15 +123,15 @@ def test_refractory_is_refused_with_a_clear_error():
     problems = LavaFixedBackend().check(refractory)
     assert [d.code for d in problems] == ["NM402"]
     assert "population b: refractory 2" in problems[0].message
-    with pytest.raises(InputError, match="refractory"):
-        LavaFixedBackend().run(QuantizedNetwork(network=refractory, target="hand",
-                                                populations=qnet.populations,
-                                                projections=qnet.projections), 10, options={})
+    image = QuantizedNetwork(network=refractory, target="hand", populations=qnet.populations,
+                             projections=qnet.projections)
+    with pytest.raises(InputError, match="refractory"):  # the driver checks, once
+        run(image, "lava-fixed", steps=10)
 
 
-def test_float_network_is_refused():
+def test_float_network_is_a_bug_of_the_caller():
     net, _ = exact_pair()
-    with pytest.raises(InputError, match="QuantizedNetwork"):
+    with pytest.raises(InternalError, match="QuantizedNetwork"):
         LavaFixedBackend().run(net, 5, options={})
 
 
@@ -148,4 +152,4 @@ def test_runs_every_example_the_quantizer_accepts(path):
     for probe in net.probes:
         trace = result.traces[(probe.population, probe.var)]
         assert trace.shape == (100, net.populations[probe.population].size)
-        assert np.issubdtype(trace.dtype, np.integer)
+        assert trace.dtype == np.int32

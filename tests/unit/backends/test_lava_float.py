@@ -116,10 +116,17 @@ def test_matches_the_oracle_spike_for_spike(connection):
         assert np.all(v[t:t + 3, n] == 0.0)
 
 
-def test_zero_steps_runs_nothing():
-    net = one_input_net(1)
-    result = LavaFloatBackend().run(net, 0, options={})
-    assert result.spikes["n"][0].size == 0 and result.traces[("n", "v")].shape == (0, 1)
+@pytest.mark.parametrize("steps", [0, -1, 2.5, True, 2**31])
+def test_bad_step_counts_are_refused_by_the_driver(steps):
+    from nmcompile.driver import run
+    with pytest.raises(InputError, match=r"steps must be an integer in 1\.\.2147483647"):
+        run(one_input_net(1), "lava", steps=steps)
+
+
+def test_a_run_beyond_memory_is_refused_before_lava_starts():
+    from nmcompile.driver import run
+    with pytest.raises(InputError, match=r"2,000,000,000 steps of .* on lava need ~.* GiB"):
+        run(one_input_net(1), "lava", steps=2_000_000_000)
 
 
 def test_bad_connection_option_is_an_input_error():
