@@ -24,21 +24,46 @@ def _cmd_info(args) -> int:
     return 0
 
 
+def _check_outputs(*paths: str | None) -> None:
+    """Refuse unwritable output paths before any work is done."""
+    from nmcompile.atomic import check_writable
+    for path in paths:
+        if path:
+            check_writable(path)
+
+
+def _check_run_flags(args) -> None:
+    """Flags that do nothing with the chosen backend are usage errors, not silently ignored."""
+    from nmcompile.backends import get_backend
+    backend = get_backend(args.backend)
+    if args.code_target and backend.name != "brian2":
+        raise InputError(f"--code-target is a brian2 option; backend {backend.name} has none")
+    if args.strict and backend.name != "emulator":
+        raise InputError(f"--strict is an emulator option; backend {backend.name} has none")
+    if args.target and not backend.capabilities.fixed_point:
+        raise InputError(f"--target is for fixed-point backends (emulator, lava-fixed); "
+                         f"{backend.name} runs in floating point")
+    if args.output and not args.output.lower().endswith(".npz"):
+        raise InputError(f"-o {args.output}: results are written as .npz; name the file *.npz")
+    _check_outputs(args.output, args.plot)
+    if args.plot:
+        from nmcompile.plot import plot_format
+        plot_format(args.plot)
+
+
 def _cmd_run(args) -> int:
+    import os
     from nmcompile import driver
-    from nmcompile.modelfile import load_model
-    if args.model.endswith(".nmc"):  # a chip image from `nmc compile -o`: run its integers
+    from nmcompile.modelfile import is_chip_image, load_model
+    _check_run_flags(args)
+    if is_chip_image(args.model):  # a chip image from `nmc compile -o`: run its integers
         from nmcompile.mapping.image import read_image
+        if os.path.isdir(args.model):
+            raise InputError(f"{args.model} is a folder, not a chip image")
         model = read_image(args.model).qnet
         net = model.network
     else:
         model = net = load_model(args.model)
-    if args.output:
-        from nmcompile.atomic import check_writable
-        check_writable(args.output)
-    if args.plot:
-        from nmcompile.plot import plot_format
-        plot_format(args.plot)
     options = {"progress": not args.quiet}
     if args.code_target:
         options["code_target"] = args.code_target
@@ -59,13 +84,18 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_parity(args) -> int:
+    from nmcompile.backends import get_backend
+    from nmcompile.driver import check_run_size
     from nmcompile.modelfile import load_model
-    from nmcompile.parity import check_parity
+    from nmcompile.parity import check_parity, with_v_probes
     from nmcompile.parity_compare import Tolerance
     from nmcompile.parity_report import format_table, write_json, write_junit
+    _check_outputs(args.json, args.junit)
+    tolerance = _tolerance(args.tolerance) if args.tolerance else Tolerance()
     net = load_model(args.model)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    tolerance = Tolerance.parse(args.tolerance) if args.tolerance else Tolerance()
+    for name in dict.fromkeys(backends):  # too long for any backend: refused before the first runs
+        check_run_size(with_v_probes(net), args.steps or net.steps, get_backend(name))
 
     def progress(run):
         if args.quiet:
@@ -85,6 +115,15 @@ def _cmd_parity(args) -> int:
     return 0 if report.ok else 1
 
 
+def _tolerance(text: str):
+    """Tolerance.parse, with a bare key ('abs') told to take a value rather than read as rel."""
+    from nmcompile.parity_compare import Tolerance
+    for item in (s.strip() for s in text.split(",")):
+        if item in ("abs", "rel", "van_rossum", "tau_ms"):
+            raise InputError(f"--tolerance: {item} needs a value, e.g. {item}=2")
+    return Tolerance.parse(text)
+
+
 def _cmd_targets(args) -> int:
     from nmcompile.targets import list_targets
     for target in list_targets():
@@ -94,13 +133,19 @@ def _cmd_targets(args) -> int:
 
 def _cmd_compile(args) -> int:
     import json
-    from nmcompile.driver import DEFAULT_TARGET
+    from nmcompile.atomic import atomic_output
+    from nmcompile.backends import get_backend
+    from nmcompile.driver import DEFAULT_TARGET, check_run_size
     from nmcompile.mapping.pipeline import compile_network, emulator_run
     from nmcompile.mapping.report import mapping_report
     from nmcompile.modelfile import load_model
     from nmcompile.targets import load_target
+    _check_outputs(args.output, args.json)
     net = load_model(args.model)
     target = load_target(args.target or DEFAULT_TARGET)
+    report_run = args.report or args.json or not args.output
+    if report_run:  # the traffic report runs the emulator for the model's steps
+        check_run_size(net, net.steps, get_backend("emulator"))
     compiled = compile_network(net, target)
     qnet, mapping = compiled.qnet, compiled.mapping
     if args.output:
@@ -108,11 +153,11 @@ def _cmd_compile(args) -> int:
         write_image(args.output, qnet, mapping)
         print(f"{net.name}: {mapping.n_chips} chip(s), {mapping.cores.size} core(s) on "
               f"{target.name} -> {args.output}")
-    if args.report or args.json or not args.output:
+    if report_run:
         run = emulator_run(qnet, net.steps)
         mrep = mapping_report(net, target, mapping, compiled.costs, run, net.steps)
         if args.json:
-            with open(args.json, "w", encoding="utf-8") as fh:
+            with atomic_output(args.json, "w") as fh:
                 json.dump(dict(qnet.report.to_dict(), model=net.name, mapping=mrep.to_dict()),
                           fh, indent=1)
         if args.report or not args.output:
@@ -121,13 +166,15 @@ def _cmd_compile(args) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
+def _steps(text: str) -> int:
+    from nmcompile.ir import MAX_STEPS
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer ≥ 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer ≥ 1, got {value}")
+        raise argparse.ArgumentTypeError(f"must be an integer in 1..{MAX_STEPS}, got {text!r}") \
+            from None
+    if not 1 <= value <= MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"must be an integer in 1..{MAX_STEPS}, got {value}")
     return value
 
 
@@ -149,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="model file, or chip image (.nmc) for a fixed-point backend")
     p.add_argument("--backend", "-b", required=True, help="brian2 | lava | lava-fixed | emulator")
     p.add_argument("--target", "-t", help="chip target for fixed-point backends (name or YAML file)")
-    p.add_argument("--steps", type=_positive_int, help="run length (default: the model's steps)")
+    p.add_argument("--steps", type=_steps, help="run length (default: the model's steps)")
     p.add_argument("-o", "--output", help="write the result here (.npz)")
     p.add_argument("--plot", help="write a spike raster plot here (.png, .pdf, .svg)")
     p.add_argument("--code-target", choices=["numpy", "cython", "cpp_standalone"],
@@ -164,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backends", default="brian2,lava,lava-fixed,emulator",
                    help="comma-separated (default: brian2,lava,lava-fixed,emulator)")
     p.add_argument("--target", "-t", help="chip target for fixed-point backends (name or YAML file)")
-    p.add_argument("--steps", type=_positive_int, help="run length (default: the model's steps)")
+    p.add_argument("--steps", type=_steps, help="run length (default: the model's steps)")
     p.add_argument("--tolerance", help="float vs fixed, per population: 'abs=2,rel=0.25,tau_ms=10' "
                    "(the defaults; add van_rossum=X to judge that distance too)")
     p.add_argument("--junit", help="write a JUnit XML report here (one testcase per pair)")
@@ -205,6 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nmc: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug (InternalError or anything else): one line, not a traceback
+        if args.debug:
+            traceback.print_exc()
+        print(f"nmc: internal error: {type(exc).__name__}: {exc} "
+              f"(run with --debug for the traceback; please report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

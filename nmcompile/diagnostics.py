@@ -16,7 +16,9 @@ class Diagnostic:
     location: Location = Location()
 
     def __str__(self) -> str:
-        where = str(self.location)
+        loc = self.location
+        where = str(loc) if loc.file or loc.line is not None else \
+            ("nmc" + (f": {loc.path}" if loc.path else ""))  # about the command, not a file
         tag = "" if self.severity == "error" else f"{self.severity}: "
         return f"{where}: {tag}{self.message}"
 
@@ -38,7 +40,8 @@ class RunError(Exception):
 
 
 class InternalError(Exception):
-    """A broken invariant inside nmcompile: a bug to report, never the user's fault."""
+    """A broken invariant inside nmcompile: a bug to report, never the user's fault
+    (the CLI prints it, like any unexpected exception, as one "internal error" line)."""
 
 
 def error(message: str, location: Location = Location(), code: str = "NM100") -> InputError:

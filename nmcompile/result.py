@@ -33,9 +33,6 @@ class Result:
         r[t, n] = True
         return r
 
-    def spike_counts(self, pop: str, size: int) -> np.ndarray:
-        return np.bincount(self.spikes[pop][1], minlength=size)
-
     def save(self, path: str) -> None:
         """Write atomically (see nmcompile.atomic)."""
         arrays = {"meta": np.array(json.dumps(self.meta, sort_keys=True))}
