@@ -45,7 +45,10 @@ def _model_files(config) -> list[Path]:
 
 def pytest_configure(config):
     """Add configured model files to a default collection (testpaths or the invocation dir)
-    they lie outside of; explicit command-line paths are left as the user gave them."""
+    they lie outside of; explicit command-line paths are left as the user gave them.
+    A bad run length is a usage error here, before any test runs."""
+    if config.getini("nmcompile_parity_steps"):
+        _ini_steps(config.getini("nmcompile_parity_steps"))
     if config.args_source == pytest.Config.ArgsSource.ARGS:
         return
     roots = [Path(a).resolve() for a in config.args]
@@ -70,10 +73,22 @@ def parity_settings(config) -> dict:
     if config.getini("nmcompile_parity_target"):
         out["target"] = config.getini("nmcompile_parity_target")
     if config.getini("nmcompile_parity_steps"):
-        out["steps"] = int(config.getini("nmcompile_parity_steps"))
+        out["steps"] = _ini_steps(config.getini("nmcompile_parity_steps"))
     if config.getini("nmcompile_parity_tolerance"):
         out["tolerance"] = Tolerance.parse(config.getini("nmcompile_parity_tolerance"))
     return out
+
+
+def _ini_steps(text: str) -> int:
+    from nmcompile.ir import MAX_STEPS
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 1 <= value <= MAX_STEPS:
+        raise pytest.UsageError(f"nmcompile_parity_steps must be an integer in 1..{MAX_STEPS}, "
+                                f"got {text!r}")
+    return value
 
 
 class ParityModelFile(pytest.File):

@@ -47,3 +47,14 @@ def test_plugin_respects_explicit_paths_and_stays_idle_without_configuration(pro
     (project.path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
     idle = project.runpytest("-p", "no:cacheprovider", "--co", "-q", "models")
     assert "parity" not in idle.stdout.str()
+
+
+@pytest.mark.parametrize("steps", ["ten", "0", "99999999999"])
+def test_a_bad_steps_setting_is_a_usage_error_without_traceback(project, steps):
+    with open(project.path / "pyproject.toml", "a") as fh:
+        fh.write(f'\nnmcompile_parity_steps = "{steps}"\n')
+    result = project.runpytest("-p", "no:cacheprovider", "--co", "-q")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: nmcompile_parity_steps must be an integer in "
+                                 f"1..2147483647, got '{steps}'"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
