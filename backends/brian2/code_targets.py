@@ -20,6 +20,7 @@ import numpy as np
 
 from nmcompile.diagnostics import InputError, RunError
 from nmcompile.ir import Network, source_spikes
+from nmcompile.progress import progress_bar
 from nmcompile.result import Result
 
 from .lowering import collect, lower
@@ -177,9 +178,7 @@ def _progress_bar(enabled: bool):
     if not enabled:
         yield None
         return
-    from tqdm import tqdm
-
-    bar = tqdm(total=100, unit="%", desc="brian2", delay=2.0, leave=False,
+    bar = progress_bar(total=100, unit="%", desc="brian2", delay=2.0, leave=False,
                bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
 
     def report(elapsed, completed, start, duration):

@@ -9,7 +9,6 @@ PyLifModelBitAcc would (see lava_semantics.py for the list).
 """
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 DECAY_SHIFT = 12

@@ -18,6 +18,7 @@ import numpy as np
 from scipy.sparse import SparseEfficiencyWarning
 
 from nmcompile.diagnostics import RunError
+from nmcompile.progress import progress_bar
 from nmcompile.result import Result
 
 from .lowering import LavaGraph
@@ -32,12 +33,10 @@ def run_graph(graph: LavaGraph, steps: int, select_tag: str, trace_dtype,
               progress: bool = False) -> Result:
     """Run every component `steps` steps; spikes of every LIF population, probed traces."""
     from lava.magma.core.run_configs import Loihi2SimCfg
-    from tqdm import tqdm
-
     run_cfg = Loihi2SimCfg(select_tag=select_tag, exception_proc_model_map=graph.models)
     chunks = _chunks(steps, PROGRESS_CHUNKS if progress else 1)
     raster, traces = {}, {}
-    with tqdm(total=steps * len(graph.components), unit="step", disable=not progress,
+    with progress_bar(total=steps * len(graph.components), unit="step", disable=not progress,
               desc="lava", leave=False) as bar, warnings.catch_warnings():
         # Lava's fixed-point Sparse clips weights in place (once): scipy warns, workers inherit.
         warnings.simplefilter("ignore", SparseEfficiencyWarning)
