@@ -18,6 +18,8 @@ import os
 import tempfile
 import time
 
+from emulator_vs_lava import warm_up_emulator  # the same warm-up (script folder is on sys.path)
+
 MODEL = """\
 format: nmcompile/v1
 name: cuba
@@ -76,16 +78,6 @@ def main() -> None:
             counted = timings[label] / (timings["emulator"] + first)
             print(f"{label} / emulator wall time: {ratio:.2f}x ({counted:.2f}x counting its "
                   f"first call)")
-
-
-def warm_up_emulator(net) -> tuple[float, str]:
-    """Run the emulator for one step: imports numba and loads (or first compiles) its kernel."""
-    from nmcompile import driver
-    t0 = time.perf_counter()
-    driver.run(net, "emulator", steps=1, target="loihi2")
-    from nmcompile.backends.emulator.kernel import run_steps
-    how = "loaded from disk cache" if sum(run_steps.stats.cache_hits.values()) else "JIT-compiled"
-    return time.perf_counter() - t0, how
 
 
 if __name__ == "__main__":
