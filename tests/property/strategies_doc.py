@@ -60,7 +60,7 @@ def populations(draw, first: bool):
         if draw(st.booleans()):
             spec.update(bias=draw(finite), refractory=draw(st.integers(0, 5)))
     elif kind == "poisson":
-        rate = st.floats(0, 500, allow_nan=False)
+        rate = st.floats(0, 100, allow_nan=False)  # ≤ 1 spike per step even at dt = 10 ms
         spec["rate"] = draw(st.one_of(rate, st.lists(rate, min_size=size, max_size=size)))
     else:
         pair = st.tuples(st.integers(0, size - 1), st.integers(0, 50)).map(list)
