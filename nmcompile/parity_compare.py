@@ -84,7 +84,7 @@ class Tolerance:
 
     def __str__(self) -> str:
         vr = "" if self.van_rossum is None else f", van Rossum ≤ {self.van_rossum}"
-        return f"Σ|Δcount| ≤ {self.abs} + {self.rel:g}·Σcount{vr} (tau {self.tau_ms:g} ms)"
+        return f"Σ|Δcount| ≤ {self.abs} + {self.rel:g}·Σmax(count){vr} (tau {self.tau_ms:g} ms)"
 
     @staticmethod
     def parse(text: str) -> "Tolerance":
