@@ -13,8 +13,7 @@ def draw_weights(item: dict, from_file, n: int, path, src: Source,
     """weight: scalar | {uniform: [lo, hi]} | {normal: [mean, std]} | list, in synapse order."""
     from nmcompile.modelfile import number
     where = path + ("weight",)
-    if "weight" in item and from_file is not None:
-        raise src.fail(where, "given both here and in the connectivity file; keep one")
+    _given_once(item, "weight", from_file, path, src)
     if from_file is not None:
         values = np.asarray(from_file, dtype=float)
         if not np.all(np.isfinite(values)):
@@ -47,8 +46,7 @@ def draw_delays(item: dict, from_file, n: int, path, src: Source,
     """delay (steps ≥ 1): scalar | {uniform_int: [lo, hi]} (inclusive) | list, in synapse order."""
     from nmcompile.modelfile import integer
     where = path + ("delay",)
-    if "delay" in item and from_file is not None:
-        raise src.fail(where, "given both here and in the connectivity file; keep one")
+    _given_once(item, "delay", from_file, path, src)
     if from_file is not None:
         values = np.asarray(from_file)
         if not np.issubdtype(values.dtype, np.integer) or (values.size and (
@@ -83,3 +81,9 @@ def pair(arg: object, path, src: Source) -> tuple[float, float]:
 def check_length(values: list, n: int, path, src: Source) -> None:
     if len(values) != n:
         raise src.fail(path, f"needs one value per synapse ({n:,}), got {len(values):,}")
+
+
+def _given_once(item: dict, key: str, from_file, path, src: Source) -> None:
+    """A value may come from the model or from the connectivity file, not both."""
+    if key in item and from_file is not None:
+        raise src.fail(path + (key,), "given both here and in the connectivity file; keep one")

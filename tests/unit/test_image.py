@@ -62,13 +62,15 @@ def _rewrite(src: Path, dst: Path, change) -> None:
             zout.writestr(name, change(name, zin.read(name)))
 
 
-def _header(change):
+def _header(change, rehash: bool = False):
+    """An edit of header.json only; `rehash` recomputes its hash so only structure checks can
+    catch the change."""
     def edit(name, data):
         if name != "header.json":
             return data
         doc = json.loads(data)
         change(doc)
-        return json.dumps(doc)
+        return _rehashed(doc) if rehash else json.dumps(doc)
     return edit
 
 
@@ -119,13 +121,7 @@ def _rehashed(doc: dict) -> bytes:
 
 
 def _forged(change):
-    def edit(name, data):
-        if name != "header.json":
-            return data
-        doc = json.loads(data)
-        change(doc)
-        return _rehashed(doc)
-    return edit
+    return _header(change, rehash=True)
 
 
 def _set_du(doc, value):
