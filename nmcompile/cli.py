@@ -1,4 +1,4 @@
-"""`nmc`: the command line (DESIGN §6). Exit codes: 0 ok, 1 run/parity failure, 2 bad input."""
+"""`nmc`: the command line (docs/design.md §6). Exit codes: 0 ok, 1 run/parity failure, 2 bad input."""
 from __future__ import annotations
 
 import argparse
@@ -24,12 +24,19 @@ def _cmd_info(args) -> int:
     return 0
 
 
-def _check_outputs(*paths: str | None) -> None:
-    """Refuse unwritable output paths before any work is done."""
-    from nmcompile.atomic import check_writable
-    for path in paths:
-        if path:
-            check_writable(path)
+def _check_outputs(args, *outputs: tuple[str, str | None, str]) -> None:
+    """Before any work: no output may replace the model, a target file or another output, each
+    has its kind's extension, and each can be created (see nmcompile.outputs)."""
+    import os
+    from nmcompile.outputs import check_outputs
+    target = getattr(args, "target", None)
+    inputs = [args.model] + ([target] if target and os.path.exists(target) else [])
+    check_outputs(inputs, outputs)
+
+
+def _progress(args) -> bool:
+    """Progress bars draw on a terminal (stderr), or anywhere when asked with --progress."""
+    return args.progress or (not args.quiet and sys.stderr.isatty())
 
 
 def _check_run_flags(args) -> None:
@@ -43,12 +50,9 @@ def _check_run_flags(args) -> None:
     if args.target and not backend.capabilities.fixed_point:
         raise InputError(f"--target is for fixed-point backends (emulator, lava-fixed); "
                          f"{backend.name} runs in floating point")
-    if args.output and not args.output.lower().endswith(".npz"):
-        raise InputError(f"-o {args.output}: results are written as .npz; name the file *.npz")
-    _check_outputs(args.output, args.plot)
-    if args.plot:
-        from nmcompile.plot import plot_format
-        plot_format(args.plot)
+    if args.progress and args.quiet:
+        raise InputError("--progress and --quiet contradict each other: give one")
+    _check_outputs(args, ("-o", args.output, "result"), ("--plot", args.plot, "plot"))
 
 
 def _cmd_run(args) -> int:
@@ -64,7 +68,7 @@ def _cmd_run(args) -> int:
         net = model.network
     else:
         model = net = load_model(args.model)
-    options = {"progress": not args.quiet}
+    options = {"progress": _progress(args)}
     if args.code_target:
         options["code_target"] = args.code_target
     if args.strict:
@@ -75,8 +79,10 @@ def _cmd_run(args) -> int:
     if args.plot:
         from nmcompile.plot import raster_plot
         raster_plot(result, net, args.plot)
-    total = sum(len(t) for t, _ in result.spikes.values())
-    print(f"{net.name}: {result.meta['steps']} steps on {result.meta['backend']}: {total} spikes"
+    neurons = result.neuron_spike_count()
+    from_sources = sum(len(t) for t, _ in result.spikes.values()) - neurons
+    print(f"{net.name}: {result.meta['steps']} steps on {result.meta['backend']}: "
+          f"{neurons} spikes" + (f" ({from_sources} more from sources)" if from_sources else "")
           + (f" -> {args.output}" if args.output else ""))
     for warning in result.meta.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
@@ -90,7 +96,7 @@ def _cmd_parity(args) -> int:
     from nmcompile.parity import check_parity, with_v_probes
     from nmcompile.parity_compare import Tolerance
     from nmcompile.parity_report import format_table, write_json, write_junit
-    _check_outputs(args.json, args.junit)
+    _check_outputs(args, ("--json", args.json, "json"), ("--junit", args.junit, "junit"))
     tolerance = _tolerance(args.tolerance) if args.tolerance else Tolerance()
     net = load_model(args.model)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -132,7 +138,6 @@ def _cmd_targets(args) -> int:
 
 
 def _cmd_compile(args) -> int:
-    import json
     from nmcompile.atomic import atomic_output
     from nmcompile.backends import get_backend
     from nmcompile.driver import DEFAULT_TARGET, check_run_size
@@ -140,7 +145,7 @@ def _cmd_compile(args) -> int:
     from nmcompile.mapping.report import mapping_report
     from nmcompile.modelfile import load_model
     from nmcompile.targets import load_target
-    _check_outputs(args.output, args.json)
+    _check_outputs(args, ("-o", args.output, "image"), ("--json", args.json, "json"))
     net = load_model(args.model)
     target = load_target(args.target or DEFAULT_TARGET)
     report_run = args.report or args.json or not args.output
@@ -157,9 +162,10 @@ def _cmd_compile(args) -> int:
         run = emulator_run(qnet, net.steps)
         mrep = mapping_report(net, target, mapping, compiled.costs, run, net.steps)
         if args.json:
+            from nmcompile.strictjson import dumps
             with atomic_output(args.json, "w") as fh:
-                json.dump(dict(qnet.report.to_dict(), model=net.name, mapping=mrep.to_dict()),
-                          fh, indent=1)
+                fh.write(dumps(dict(qnet.report.to_dict(), model=net.name,
+                                    mapping=mrep.to_dict())))
         if args.report or not args.output:
             print(qnet.report.text())
             print(mrep.text())
@@ -179,7 +185,11 @@ def _steps(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nmc", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="nmc", description="Compile a spiking network for Brian2, Lava and a fixed-point "
+        "chip emulator, and check that they agree.",
+        epilog="Exit codes: 0 success, 1 a run or parity failure, 2 bad input. The model format, "
+        "time semantics and parity contract: docs/design.md and README.md of nmcompile.")
     parser.add_argument("--version", action="version", version=f"nmcompile {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -204,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true",
                    help="emulator only: a wrap of u or saturation of v is an error")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--progress", action="store_true",
+                   help="draw the progress bar even when stderr is not a terminal")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("parity", help="run several backends and check the parity contract")
@@ -258,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nmc: internal error: {type(exc).__name__}: {exc} "
               f"(run with --debug for the traceback; please report it)", file=sys.stderr)
         return 1
+    finally:  # outputs reserved but never written (see nmcompile.atomic)
+        from nmcompile.atomic import discard_reserved
+        discard_reserved()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import numpy as np
 
 from nmcompile.backends import Backend, get_backend
 from nmcompile.diagnostics import InputError
-from nmcompile.ir import MAX_STEPS, Network, Poisson, QuantizedNetwork
+from nmcompile.ir import MAX_STEPS, Network, Poisson, QuantizedNetwork, source_spikes
 from nmcompile.result import Result
 
 DEFAULT_TARGET = "loihi2"
@@ -92,9 +92,13 @@ def run(net: Network | QuantizedNetwork, backend_name: str, *, steps: int | None
     net = plain
     t0 = time.perf_counter()
     result = backend.run(model, steps, options=dict(options or {}))
+    sources = [pop for pop in net.populations.values() if pop.is_source]
+    for pop in sources:  # every population's spikes, sources included, in every result
+        if pop.name not in result.spikes:
+            result.spikes[pop.name] = source_spikes(pop, net, steps)
     result.meta.update({
         "backend": backend.name, "network": net.name, "dt": net.dt, "steps": steps,
-        "seed": net.seed, "wall_time_s": round(time.perf_counter() - t0, 6),
+        "seed": net.seed, "sources": [pop.name for pop in sources], "wall_time_s": round(time.perf_counter() - t0, 6),
         "target": model.target if isinstance(model, QuantizedNetwork) else None,
         "versions": versions(),
     })

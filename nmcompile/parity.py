@@ -39,7 +39,7 @@ class BackendRun:
     def n_spikes(self) -> int | None:
         if self.result is None:
             return None
-        return sum(len(t) for t, _ in self.result.spikes.values())
+        return self.result.neuron_spike_count()
 
 
 @dataclass

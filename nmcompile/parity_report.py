@@ -1,12 +1,12 @@
 """A ParityReport as one text table, as JSON, and as JUnit XML (one testcase per pair)."""
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 
 from nmcompile.atomic import atomic_output
 from nmcompile.parity import ParityReport
 from nmcompile.parity_compare import PairResult
+from nmcompile.strictjson import dumps
 
 COLUMNS = ("pair", "contract", "verdict", "spikes compared", "mismatches",
            "first mismatch (step, population, neuron)")
@@ -122,7 +122,7 @@ def write_atomic(path: str, text: str) -> None:
 
 
 def write_json(report: ParityReport, path: str) -> None:
-    write_atomic(path, json.dumps(to_json(report), indent=2, sort_keys=True) + "\n")
+    write_atomic(path, dumps(to_json(report), indent=2))
 
 
 def write_junit(report: ParityReport, path: str) -> None:

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from nmcompile.atomic import atomic_output
+from nmcompile.strictjson import dumps
 
 
 @dataclass(kw_only=True)
@@ -27,6 +29,11 @@ class Result:
             spikes[pop] = (t.astype(np.int64), n.astype(np.int64))
         return Result(spikes=spikes, traces=dict(traces or {}), meta=dict(meta or {}))
 
+    def neuron_spike_count(self) -> int:
+        """Spikes of the neuron populations (meta["sources"] names the spike sources)."""
+        sources = set(self.meta.get("sources", ()))
+        return sum(len(t) for pop, (t, _) in self.spikes.items() if pop not in sources)
+
     def raster(self, pop: str, steps: int, size: int) -> np.ndarray:
         r = np.zeros((steps, size), dtype=bool)
         t, n = self.spikes[pop]
@@ -34,15 +41,20 @@ class Result:
         return r
 
     def save(self, path: str) -> None:
-        """Write atomically (see nmcompile.atomic)."""
-        arrays = {"meta": np.array(json.dumps(self.meta, sort_keys=True))}
+        """Write atomically (see nmcompile.atomic), every array uncompressed-then-deflated as
+        numpy's savez_compressed does, but closing the archive on any exception (numpy's
+        leaves it to the garbage collector, which then prints an ignored error on Ctrl-C)."""
+        arrays = {"meta": np.array(dumps(self.meta, indent=None))}
         for pop, (t, n) in self.spikes.items():
             arrays[f"{pop}.spike_steps"] = t
             arrays[f"{pop}.spike_neurons"] = n
         for (pop, var), trace in self.traces.items():
             arrays[f"{pop}.{var}"] = trace
-        with atomic_output(path) as fh:
-            np.savez_compressed(fh, **arrays)
+        with atomic_output(path) as fh, \
+                zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
+            for key, value in arrays.items():
+                with zf.open(key + ".npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
     @staticmethod
     def load(path: str) -> "Result":

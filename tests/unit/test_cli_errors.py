@@ -49,7 +49,7 @@ def test_errors_without_a_file_are_prefixed_nmc(capsys):
     (["-b", "brian2", "--target", "nosuch"], "nmc: --target is for fixed-point backends "
      "(emulator, lava-fixed); brian2 runs in floating point"),
     (["-b", "emulator", "-o", "out.json"],
-     "nmc: -o out.json: results are written as .npz; name the file *.npz"),
+     "out.json: -o writes a result: name the file *.npz"),
 ])
 def test_flags_the_backend_cannot_use_are_refused(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -68,16 +68,15 @@ def test_every_output_is_checked_before_any_work(argv, capsys, tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     code, out, err = nmc(capsys, *argv)
     assert (code, out) == (2, "")
-    assert err.startswith("nmc: cannot write nodir/") and err.endswith(
-        ": folder nodir does not exist\n")
+    assert err.startswith("nodir/") and err.endswith(": cannot write: folder nodir does not exist\n")
     assert os.listdir(tmp_path) == []  # no image, no report, nothing half-written
 
 
 def test_an_output_that_is_a_folder_is_refused(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    os.mkdir("adir")
-    assert nmc(capsys, "compile", WTA, "--json", "adir") == (
-        2, "", "nmc: cannot write adir: it is a folder\n")
+    os.mkdir("adir.json")
+    assert nmc(capsys, "compile", WTA, "--json", "adir.json") == (
+        2, "", "adir.json: cannot write: it is a folder\n")
 
 
 def test_compile_json_is_written_whole(capsys, tmp_path, monkeypatch):

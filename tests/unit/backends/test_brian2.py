@@ -147,5 +147,5 @@ def test_nmc_run_refuses_an_unknown_plot_format(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["run", str(EXAMPLES[0]), "--backend", "brian2", "--steps", "5",
                  "--plot", "raster.bmpx", "-q"]) == 2
-    assert "unknown image format 'bmpx'" in capsys.readouterr().err
+    assert "--plot writes a plot: name the file *.png or *.svg or *.pdf" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
