@@ -248,8 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from nmcompile import signals
     try:
-        return args.func(args)
+        with signals.handled():  # SIGTERM, SIGHUP like Ctrl-C: runs are torn down on the way out
+            return args.func(args)
     except InputError as exc:
         if args.debug:
             traceback.print_exc()
@@ -261,9 +263,10 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"nmc: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("nmc: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # also SIGTERM, SIGHUP: one line, exit 128 + signal
+        signum = signals.signal_of(exc)
+        print(f"nmc: {signals.message(signum)}", file=sys.stderr)
+        return signals.exit_code(signum)
     except Exception as exc:  # a bug (InternalError or anything else): one line, not a traceback
         if args.debug:
             traceback.print_exc()

@@ -12,7 +12,8 @@ from nmcompile.result import Result
 
 
 class Brian2Backend(Backend):
-    """Options: code_target ("numpy" default, "cython", "cpp_standalone"), progress (bool)."""
+    """Options: code_target ("numpy" default, "cython", "cpp_standalone"), progress (True: a bar
+    on stderr, "auto": only if stderr is a terminal; see nmcompile.progress)."""
 
     name = "brian2"
     capabilities = Capabilities(models=frozenset({"lif", "poisson", "spike_array"}),
@@ -29,6 +30,6 @@ class Brian2Backend(Backend):
         from .code_targets import simulate
 
         code_target = options.get("code_target") or "numpy"
-        result = simulate(model, steps, code_target, bool(options.get("progress")))
+        result = simulate(model, steps, code_target, options.get("progress"), label=self.name)
         result.meta["code_target"] = code_target
         return result

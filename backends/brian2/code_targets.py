@@ -20,7 +20,7 @@ import numpy as np
 
 from nmcompile.diagnostics import InputError, RunError
 from nmcompile.ir import Network, source_spikes
-from nmcompile.progress import progress_bar
+from nmcompile.progress import progress_bar, wanted
 from nmcompile.result import Result
 
 from .lowering import collect, lower
@@ -36,8 +36,12 @@ def cache_root() -> Path:
 
 
 def simulate(net: Network, steps: int, code_target: str = "numpy",
-             progress: bool = False) -> Result:
-    """Run `net` for `steps` steps on `code_target`; a fresh Brian2 Network every call."""
+             progress: bool | str = False, label: str = "brian2") -> Result:
+    """Run `net` for `steps` steps on `code_target`; a fresh Brian2 Network every call.
+
+    `progress` as in nmcompile.progress.wanted; the bar is labelled `label` (the backend's name).
+    """
+    progress = wanted(progress)
     missing = missing_tool(code_target)
     if missing:
         raise InputError(missing)
@@ -55,7 +59,7 @@ def simulate(net: Network, steps: int, code_target: str = "numpy",
         clock = b2.Clock(dt=net.dt * b2.ms, name="nmc_clock")
         lowered = lower(net, steps, clock)
         network = b2.Network(*lowered.objects)
-        with _progress_bar(progress) as report:
+        with _progress_bar(progress, label) as report:
             network.run(steps * net.dt * b2.ms, namespace={}, report=report,
                         report_period=1 * b2.second)
         _check_compiled(network)
@@ -173,12 +177,12 @@ def _prefs(code_target: str):
 
 
 @contextlib.contextmanager
-def _progress_bar(enabled: bool):
+def _progress_bar(enabled: bool, label: str):
     """A Brian2 `report` callable drawing a tqdm bar that shows up after 2 s, or None."""
     if not enabled:
         yield None
         return
-    bar = progress_bar(total=100, unit="%", desc="brian2", delay=2.0, leave=False,
+    bar = progress_bar(show=True, total=100, unit="%", desc=label, delay=2.0, leave=False,
                bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
 
     def report(elapsed, completed, start, duration):

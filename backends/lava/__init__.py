@@ -5,7 +5,9 @@
 
 Options (`options=` of driver.run; others are ignored): connection = "auto" | "dense" |
 "sparse" picks the Lava connection process (auto: by density); progress = True shows a
-progress bar on long runs. Lava is imported only when a run starts.
+progress bar on stderr, labelled with the backend's name ("auto": only if stderr is a
+terminal; see nmcompile.progress). Lava is imported only when a run starts. A run's worker
+processes die with the process that started it, however it ends (workers.py).
 Fixed-point traces are the raw integer registers (u, v as PyLifModelBitAcc holds them), int32
 as in the emulator, with meta["scale"] (register units per model unit of v) and
 meta["units"] = "register"; unlike the emulator, lava-fixed does not count overflows.
@@ -52,7 +54,8 @@ class LavaFloatBackend(_LavaBackend):
         from .lowering import build_float
         from .session import run_graph
         graph = build_float(model, steps, options.get("connection", "auto"))
-        return run_graph(graph, steps, self.select_tag, np.float64, bool(options.get("progress")))
+        return run_graph(graph, steps, self.select_tag, np.float64, options.get("progress"),
+                         label=self.name)
 
 
 class LavaFixedBackend(_LavaBackend):
@@ -70,7 +73,8 @@ class LavaFixedBackend(_LavaBackend):
         from .lowering import build_fixed
         from .session import run_graph
         graph = build_fixed(model, steps, options.get("connection", "auto"))
-        result = run_graph(graph, steps, self.select_tag, np.int32, bool(options.get("progress")))
+        result = run_graph(graph, steps, self.select_tag, np.int32, options.get("progress"),
+                           label=self.name)
         result.meta.update({
             "scale": {name: fixed.scale for name, fixed in model.populations.items()},
             "units": "register",

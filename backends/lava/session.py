@@ -6,10 +6,16 @@ manager. Two Lava habits need care here:
   is started non-blocking and watched: a worker that exits before the run is done fails
   the run with the worker's own error;
 * after an error or Ctrl-C a worker may never answer `stop()`, so the teardown then
-  terminates (and if need be kills) the workers this run started instead of waiting.
+  terminates (and if need be kills) the workers this run started instead of waiting, and
+  unlinks the run's shared-memory segments itself (the manager's server may be gone).
+The run is `workers.armed()`: its workers die with this process if it is killed before the
+teardown can run, and ignore Ctrl-C (the teardown here ends them). Under `nmc`, SIGINT,
+SIGTERM or SIGHUP arriving while the workers start is raised once they have all started
+(nmcompile.signals.deferred): the teardown then knows every one of them.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 import warnings
@@ -17,10 +23,12 @@ import warnings
 import numpy as np
 from scipy.sparse import SparseEfficiencyWarning
 
+from nmcompile import signals
 from nmcompile.diagnostics import RunError
-from nmcompile.progress import progress_bar
+from nmcompile.progress import progress_bar, wanted
 from nmcompile.result import Result
 
+from . import workers
 from .lowering import LavaGraph
 
 _JOIN_TIMEOUT_S = 5.0
@@ -30,18 +38,24 @@ MIN_CHUNK = 200        # ...each for at least this many steps
 
 
 def run_graph(graph: LavaGraph, steps: int, select_tag: str, trace_dtype,
-              progress: bool = False) -> Result:
-    """Run every component `steps` steps; spikes of every LIF population, probed traces."""
+              progress: bool | str = False, label: str = "lava") -> Result:
+    """Run every component `steps` steps; spikes of every LIF population, probed traces.
+
+    `progress` as in nmcompile.progress.wanted; the bar is labelled `label`
+    (the backend's name).
+    """
     from lava.magma.core.run_configs import Loihi2SimCfg
     run_cfg = Loihi2SimCfg(select_tag=select_tag, exception_proc_model_map=graph.models)
-    chunks = _chunks(steps, PROGRESS_CHUNKS if progress else 1)
+    show = wanted(progress)
+    chunks = _chunks(steps, PROGRESS_CHUNKS if show else 1)
     raster, traces = {}, {}
-    with progress_bar(total=steps * len(graph.components), unit="step", disable=not progress,
-              desc="lava", leave=False) as bar, warnings.catch_warnings():
+    with progress_bar(show=show, total=steps * len(graph.components), unit="step",
+                      desc=label, leave=False) as bar, warnings.catch_warnings(), workers.armed():
         # Lava's fixed-point Sparse clips weights in place (once): scipy warns, workers inherit.
         warnings.simplefilter("ignore", SparseEfficiencyWarning)
         for component in graph.components:
             anchor = graph.neurons[component[0]]
+            earlier = set(multiprocessing.active_children())
             failed = True
             try:
                 for chunk in chunks:
@@ -58,7 +72,7 @@ def run_graph(graph: LavaGraph, steps: int, select_tag: str, trace_dtype,
             except Exception as exc:
                 raise RunError(f"Lava run failed: {type(exc).__name__}: {exc}") from exc
             finally:
-                shutdown(anchor.runtime, graceful=not failed)
+                shutdown(anchor.runtime, graceful=not failed, spare=earlier)
     return Result.from_raster(raster, traces)
 
 
@@ -72,6 +86,10 @@ def _run_watched(anchor, steps: int, run_cfg) -> None:
     """`anchor.run(steps)` (or resume) that fails, instead of hanging, when a worker dies."""
     from lava.magma.core.run_conditions import RunSteps
 
+    if anchor.runtime is None:  # what anchor.run would do first, with the forks deferred
+        executable = anchor.compile(run_cfg)
+        with signals.deferred():  # a signal now is raised once every worker is known
+            anchor.create_runtime(executable=executable)
     anchor.run(condition=RunSteps(num_steps=steps, blocking=False), run_cfg=run_cfg)
     runtime = anchor.runtime
     actors = runtime._messaging_infrastructure.actors
@@ -86,40 +104,66 @@ def _run_watched(anchor, steps: int, run_cfg) -> None:
     runtime.wait()  # the responses are there: collects them, raises on an ERROR response
 
 
-def shutdown(runtime, *, graceful: bool) -> None:
-    """Stop `runtime` and make sure none of its worker processes outlives this call."""
+def shutdown(runtime, *, graceful: bool, spare=()) -> None:
+    """Stop `runtime` and make sure none of its worker processes outlives this call.
+
+    Also ends any other child process started since, except those in `spare`: the
+    shared-memory manager's server, a worker Lava started but had not listed yet when an
+    error arrived. A child left alive would also make Python's exit wait for it forever
+    (multiprocessing joins its children at exit).
+    """
     if runtime is None:
+        _end_all(set(multiprocessing.active_children()) - set(spare))
         return
     infrastructure = runtime._messaging_infrastructure
+    stopped = False
     try:
         if graceful:
             runtime.stop()
+            stopped = True
     finally:
-        for actor in getattr(infrastructure, "actors", []):
-            _end(actor)
-        if not graceful:
+        _end_all(getattr(infrastructure, "actors", []))
+        if not stopped:  # an error, an interrupt, or one that arrived during stop()
             _release(runtime, infrastructure)
+        _end_all(set(multiprocessing.active_children()) - set(spare))
 
 
-def _end(actor) -> None:
-    """Terminate, then kill, one worker this run started, unless it was joined already."""
-    try:
-        alive = actor.is_alive()
-    except ValueError:  # "process object is closed": joined and closed by a clean stop
-        return
-    for signal_it in (actor.terminate, actor.kill):
+def _end_all(processes) -> None:
+    """Terminate, then kill, the still running ones among `processes`, all at once."""
+    alive = [p for p in processes if _alive(p)]
+    for signal_them in (multiprocessing.Process.terminate, multiprocessing.Process.kill):
         if not alive:
             return
-        signal_it()
-        multiprocessing.Process.join(actor, _JOIN_TIMEOUT_S)  # Lava's join() takes no timeout
-        alive = actor.is_alive()
+        for process in alive:
+            signal_them(process)
+        deadline = time.monotonic() + _JOIN_TIMEOUT_S
+        for process in alive:  # Lava's join() takes no timeout
+            multiprocessing.Process.join(process, max(0.0, deadline - time.monotonic()))
+        alive = [p for p in alive if _alive(p)]
+
+
+def _alive(process) -> bool:
+    try:
+        return process.is_alive()
+    except ValueError:  # "process object is closed": joined and closed by a clean stop
+        return False
 
 
 def _release(runtime, infrastructure) -> None:
-    """After a forced teardown: release channel threads and the shared-memory manager."""
+    """After a forced teardown: release channel threads, the shared-memory manager and the
+    run's segments. Best effort, step by step: the error being raised is the one to report."""
     runtime._is_running = runtime._is_started = False
-    runtime.join()
+    with contextlib.suppress(Exception):
+        runtime.join()
     smm = getattr(infrastructure, "smm", None)
     if smm is not None:
-        smm.shutdown()
-    runtime._watchdog_manager.stop()
+        segments = list(getattr(smm, "_shared_memory_handles", []))
+        with contextlib.suppress(Exception):
+            smm.shutdown()  # the server unlinks what it tracks, if it is still there
+        for segment in segments:
+            with contextlib.suppress(OSError):
+                segment.unlink()  # and unregisters it from the resource tracker
+    watchdog = getattr(runtime, "_watchdog_manager", None)
+    if watchdog is not None:
+        with contextlib.suppress(Exception):
+            watchdog.stop()
