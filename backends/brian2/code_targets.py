@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import warnings
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -35,6 +36,15 @@ def cache_root() -> Path:
     return Path(base) / "nmcompile" / "brian2"
 
 
+def _import_brian2():
+    """Brian2 2.8 imports setuptools' private MSVC helper, about which setuptools (>= 74) warns
+    on every import: noise on every run, for a compiler this platform never uses."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="_get_vc_env is private", category=UserWarning)
+        import brian2
+    return brian2
+
+
 def simulate(net: Network, steps: int, code_target: str = "numpy",
              progress: bool | str = False, label: str = "brian2") -> Result:
     """Run `net` for `steps` steps on `code_target`; a fresh Brian2 Network every call.
@@ -45,7 +55,7 @@ def simulate(net: Network, steps: int, code_target: str = "numpy",
     missing = missing_tool(code_target)
     if missing:
         raise InputError(missing)
-    import brian2 as b2
+    b2 = _import_brian2()
 
     if code_target == "cpp_standalone":
         # Brian2 names code objects uniquely among live objects: a previous run's objects,
