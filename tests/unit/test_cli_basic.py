@@ -86,3 +86,17 @@ def test_missing_model_exits_2(tmp_path, capsys):
     missing = tmp_path / "nope.yaml"
     assert main(["info", str(missing)]) == 2
     assert capsys.readouterr().err == f"{missing}: no such model file: {missing}\n"
+
+
+@pytest.mark.parametrize("backend", [
+    "brian2", "emulator", pytest.param("lava-fixed", marks=pytest.mark.lava)])
+def test_a_run_into_a_log_writes_nothing_but_its_result_line(backend, tmp_path):
+    """No progress bar (`\\r` lines) and no library warning when stderr is not a terminal."""
+    import subprocess
+    import sys
+    nmc_script = Path(sys.executable).parent / "nmc"
+    done = subprocess.run([str(nmc_script), "run", str(EXAMPLES / "wta.yaml"), "-b", backend,
+                           "--steps", "250"], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout.startswith(f"winner-take-all: 250 steps on {backend}: ")
