@@ -21,7 +21,8 @@ class Location:
     path: str | None = None
 
     def __str__(self) -> str:
-        head = f"{self.file}:{self.line}" if self.line is not None else (self.file or "<network>")
+        head = f"{self.file}:{self.line}" if self.line is not None else \
+            f"{self.file or '<network>'}"  # f-string: a file given as a Path is text too
         return f"{head}: {self.path}" if self.path else head
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nmcompile.inputfiles import printable
 from nmcompile.ir import Location
 
 
@@ -20,7 +21,7 @@ class Diagnostic:
         where = str(loc) if loc.file or loc.line is not None else \
             ("nmc" + (f": {loc.path}" if loc.path else ""))  # about the command, not a file
         tag = "" if self.severity == "error" else f"{self.severity}: "
-        return f"{where}: {tag}{self.message}"
+        return printable(f"{where}: {tag}{self.message}")  # one line, whatever a file name holds
 
 
 class InputError(Exception):

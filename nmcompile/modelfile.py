@@ -13,9 +13,12 @@ import numpy as np
 
 from nmcompile.connectivity import available_memory
 from nmcompile.diagnostics import InputError, error
-from nmcompile.ir import LIF, MAX_STEPS, Location, Network, Poisson, Population, Probe, SpikeArray
+from nmcompile.inputfiles import UnreadableFile, check_regular_file, open_regular_file
+from nmcompile.inputfiles import read_text_file
+from nmcompile.ir import (LIF, MAX_STEPS, Location, Network, Poisson, Population, Probe,
+                          SpikeArray, decay_fraction)
 from nmcompile.projections import build_projections
-from nmcompile.yamlmarks import Source, parse
+from nmcompile.yamlmarks import FLOAT64_MAX, Source, brief, parse
 
 FORMAT = "nmcompile/v1"
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -27,26 +30,30 @@ POP_KEYS = {
 }
 PROBE_VARS = ("u", "v")
 BYTES_PER_NEURON = 64  # rates or state and traces of a neuron in the backends, generously
+MAX_NEURONS = 2**31 - 1  # per population: neuron indices are 32-bit integers
+# dt in ms: 1/dt and the length of the longest run (MAX_STEPS · dt) must stay finite float64
+# numbers in seconds, as simulators keep time (Brian2 divides by dt in seconds)
+DT_RANGE = (1e-300, 1e300)
 
 
-def load_model(path: str) -> Network:
+def load_model(path: str | os.PathLike) -> Network:
     """Read a model file; every problem is an InputError naming file, line and field."""
-    if is_chip_image(path):
-        raise error(f"this is a chip image (from nmc compile -o), not a model file: run it with "
-                    f"`nmc run {path} --backend emulator` (or lava-fixed); validate, info, "
-                    f"compile and parity read the model's YAML/JSON", Location(path))
+    path = os.fspath(path)
     try:
-        with open(path, "rb") as fh:
-            text = fh.read().decode("utf-8")
-    except FileNotFoundError:
-        raise error(f"no such model file: {path}", Location(path)) from None
-    except IsADirectoryError:
-        raise error("this is a folder, not a model file", Location(path)) from None
+        check_regular_file(path)  # a FIFO or device is refused before anything opens it
+        if is_chip_image(path):
+            raise error(f"this is a chip image (from nmc compile -o), not a model file: run it "
+                        f"with `nmc run {path} --backend emulator` (or lava-fixed); validate, "
+                        f"info, compile and parity read the model's YAML/JSON", Location(path))
+        text = read_text_file(path).decode("utf-8")
+    except UnreadableFile as exc:
+        if exc.missing:
+            raise error(f"no such model file: {path}", Location(path)) from None
+        raise error(exc.text("a model file") if exc.kind else
+                    f"cannot read model file: {exc.reason}", Location(path)) from None
     except UnicodeDecodeError as exc:
         raise error(f"not a text (UTF-8) model file: {exc.reason} at byte {exc.start}",
                     Location(path)) from None
-    except OSError as exc:
-        raise error(f"cannot read model file: {exc.strerror or exc}", Location(path)) from None
     doc, source = parse(text, path)
     return load_document(doc, source, base_dir=os.path.dirname(os.path.abspath(path)))
 
@@ -56,9 +63,9 @@ def is_chip_image(path: str) -> bool:
     if os.fspath(path).lower().endswith(".nmc"):
         return True
     try:
-        with open(path, "rb") as fh:
+        with open_regular_file(path) as fh:  # never a FIFO or device: they may block or not end
             return fh.read(4) == b"PK\x03\x04"
-    except OSError:
+    except (UnreadableFile, OSError):
         return False
 
 
@@ -74,6 +81,10 @@ def load_document(doc: object, source: Source | None = None, base_dir: str = "."
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise src.fail(("name",), f"must use letters, digits, - and _ only, got {name!r}")
     dt = positive_number(doc.get("dt", 1.0), ("dt",), src)
+    if not DT_RANGE[0] <= dt <= DT_RANGE[1]:
+        raise src.fail(("dt",), f"must be a step in ms from {DT_RANGE[0]:g} to {DT_RANGE[1]:g}, "
+                                f"so that 1/dt and the length of any run are finite numbers "
+                                f"of seconds, got {dt!r}")
     steps = integer(doc.get("steps", 100), ("steps",), src, minimum=1, maximum=MAX_STEPS)
     seed = integer(doc.get("seed", 0), ("seed",), src, minimum=0)
     pops = populations(doc["populations"], dt, src)
@@ -89,11 +100,14 @@ def is_number(x: object) -> bool:
 
 
 def shown(x: object) -> str:
-    """A value as the user wrote it: YAML's true/false rather than Python's True/False."""
-    return str(x).lower() if isinstance(x, bool) else repr(x)
+    """A value as the user wrote it: YAML's true/false rather than Python's True/False;
+    a long one shortened."""
+    return str(x).lower() if isinstance(x, bool) else brief(repr(x))
 
 
 def number(x: object, path, src: Source, *, finite: bool = True) -> float:
+    if is_number(x) and isinstance(x, int) and abs(x) > FLOAT64_MAX:  # the builder's ints
+        raise src.fail(path, f"{shown(x)} is beyond the range of float64 numbers (±1.8e308)")
     if not is_number(x) or (finite and not math.isfinite(x)):
         raise src.fail(path, f"must be a {'finite ' if finite else ''}number, got {shown(x)}")
     return float(x)
@@ -117,9 +131,11 @@ def integer(x: object, path, src: Source, *, minimum: int | None = None,
         bound = f" ≥ {minimum}" if minimum is not None else ""
         raise src.fail(path, f"must be an integer{bound}, got {shown(x)}")
     if minimum is not None and x < minimum:
-        raise src.fail(path, f"must be an integer ≥ {minimum}, got {x}")
+        raise src.fail(path, f"must be an integer ≥ {minimum}, got {shown(x)}")
     if maximum is not None and x > maximum:
-        raise src.fail(path, f"must be an integer ≤ {maximum}, got {x}")
+        raise src.fail(path, f"must be an integer ≤ {maximum}, got {shown(x)}")
+    if abs(x) > FLOAT64_MAX:  # the builder's ints: a file's are refused as they are read
+        raise src.fail(path, f"{shown(x)} is beyond the range of float64 numbers (±1.8e308)")
     return x
 
 
@@ -148,8 +164,11 @@ def population(name: str, spec: object, path, dt: float, src: Source) -> Populat
     size = integer(spec["size"], path + ("size",), src, minimum=1)
     need, have = size * BYTES_PER_NEURON, available_memory()
     if need > have:
-        raise src.fail(path + ("size",), f"{size:,} neurons need ~{need / 2**30:,.1f} GiB, but only "
-                                         f"{have / 2**30:,.1f} GiB of memory is available")
+        gib = need / 2**30
+        raise src.fail(path + ("size",), f"{brief(f'{size:,}')} neurons need ~"
+                                         f"{f'{gib:,.1f}' if gib < 1e15 else f'{gib:.3g}'} GiB, "
+                                         f"but only {have / 2**30:,.1f} GiB of memory is available")
+    size = integer(size, path + ("size",), src, maximum=MAX_NEURONS)  # 32-bit neuron indices
     shape = None
     if "shape" in spec:
         raw = spec["shape"]
@@ -157,16 +176,16 @@ def population(name: str, spec: object, path, dt: float, src: Source) -> Populat
             raise src.fail(path + ("shape",), f"must be a list of integers ≥ 1, got {raw!r}")
         shape = tuple(integer(d, path + ("shape", i), src, minimum=1) for i, d in enumerate(raw))
         if math.prod(shape) != size:
-            raise src.fail(path + ("shape",),
-                           f"product {math.prod(shape)} of shape {list(shape)} must equal size {size}")
+            raise src.fail(path + ("shape",), f"product {brief(str(math.prod(shape)))} of shape "
+                                              f"{brief(str(list(shape)))} must equal size {size}")
     if model == "lif":
         src.check_keys(spec, path, POP_KEYS[model], required=["tau_syn", "tau_mem", "v_th"])
-        neuron = LIF(tau_syn=positive_number(spec["tau_syn"], path + ("tau_syn",), src, allow_inf=True),
-                     tau_mem=positive_number(spec["tau_mem"], path + ("tau_mem",), src, allow_inf=True),
+        neuron = LIF(tau_syn=time_constant(spec["tau_syn"], dt, path + ("tau_syn",), src),
+                     tau_mem=time_constant(spec["tau_mem"], dt, path + ("tau_mem",), src),
                      v_th=positive_number(spec["v_th"], path + ("v_th",), src),
                      bias=number(spec.get("bias", 0.0), path + ("bias",), src),
                      refractory=integer(spec.get("refractory", 0), path + ("refractory",), src,
-                                        minimum=0))
+                                        minimum=0, maximum=MAX_STEPS))
     elif model == "poisson":
         src.check_keys(spec, path, POP_KEYS[model], required=["rate"])
         neuron = Poisson(rate=rates(spec["rate"], size, dt, path + ("rate",), src))
@@ -174,6 +193,17 @@ def population(name: str, spec: object, path, dt: float, src: Source) -> Populat
         src.check_keys(spec, path, POP_KEYS[model], required=["spikes"])
         neuron = spike_array(spec["spikes"], size, path + ("spikes",), src)
     return Population(name=name, size=size, model=neuron, shape=shape, location=src.location(path))
+
+
+def time_constant(raw: object, dt: float, path, src: Source) -> float:
+    """A tau in ms (> 0, or .inf for no decay) whose decay per step, 1 − exp(−dt/tau), is a
+    float64 number > 0: a finite tau so long that it rounds to 0 would silently mean .inf."""
+    tau = positive_number(raw, path, src, allow_inf=True)
+    if math.isfinite(tau) and not decay_fraction(dt, tau) > 0:
+        raise src.fail(path, f"{tau:g} ms decays by 1 − exp(−dt/tau) = 0 per step of dt {dt:g} ms "
+                             f"in float64 (dt/tau = {dt / tau:.3g}): write .inf for no decay, or "
+                             f"a tau ≤ {dt * 2**52:.3g} ms")
+    return tau
 
 
 def rates(raw: object, size: int, dt: float, path, src: Source) -> np.ndarray:
@@ -198,13 +228,16 @@ def rates(raw: object, size: int, dt: float, path, src: Source) -> np.ndarray:
 def spike_array(raw: object, size: int, path, src: Source) -> SpikeArray:
     if not isinstance(raw, list):
         raise src.fail(path, f"must be a list of [neuron, step] pairs, got {raw!r}")
-    pairs = set()
+    pairs: dict[tuple[int, int], int] = {}
     for i, pair in enumerate(raw):
         if not (isinstance(pair, list) and len(pair) == 2):
-            raise src.fail(path + (i,), f"must be a [neuron, step] pair, got {pair!r}")
+            raise src.fail(path + (i,), f"must be a [neuron, step] pair, got {brief(repr(pair))}")
         neuron = integer(pair[0], path + (i, 0), src, minimum=0, maximum=size - 1)
         step = integer(pair[1], path + (i, 1), src, minimum=0, maximum=MAX_STEPS)
-        pairs.add((step, neuron))
+        first = pairs.setdefault((step, neuron), i)
+        if first != i:  # a neuron spikes at most once per step: a repeat is a slip, not a merge
+            raise src.fail(path + (i,), f"spike [{neuron}, {step}] is listed twice (first at "
+                                        f"index {first})")
     ordered = sorted(pairs)
     steps = np.array([s for s, _ in ordered], dtype=np.int64)
     neurons = np.array([n for _, n in ordered], dtype=np.int64)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmcompile import connectivity as conn
+from nmcompile.inputfiles import NpyArchive, UnreadableFile, printable
 from nmcompile.ir import LIF, Population, Projection, stable_rng
-from nmcompile.yamlmarks import Source
+from nmcompile.yamlmarks import Source, brief
 
 PROJ_KEYS = ["name", "pre", "post", "connect", "weight", "delay", "allow_self"]
 CONNECTORS = ["all_to_all", "one_to_one", "fixed_probability", "fixed_indegree", "grid", "list",
@@ -144,35 +145,38 @@ def read_pair_file(arg, pre, post, path, src: Source, base_dir: str) -> dict:
     if not isinstance(arg, str):
         raise src.fail(path, f"must be a path to an .npz file, got {arg!r}")
     full = arg if os.path.isabs(arg) else os.path.join(base_dir, arg)
+    shown = brief(printable(arg))
     try:
-        with np.load(full, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise src.fail(path, f"no such file: {arg} (relative paths start at the model file's "
-                             f"folder)") from None
-    except IsADirectoryError:
-        raise src.fail(path, f"{arg} is a folder, not an .npz file") from None
-    except (OSError, ValueError) as exc:
-        why = str(exc)
-        if "pickled data" in why:  # numpy's last guess for a file that is neither .npy nor .npz
+        with NpyArchive(full) as archive:  # a FIFO or device is refused before it is opened
+            arrays = {(n[:-4] if n.endswith(".npy") else n): None for n in archive.names}
+            unknown = set(arrays) - {"pre", "post", "weight", "delay"}
+            if unknown or not {"pre", "post"} <= set(arrays):
+                raise src.fail(path, f"{shown} must hold arrays pre, post and optionally weight, "
+                                     f"delay; has {brief(', '.join(sorted(arrays))) or 'none'}")
+            arrays = {k: archive.array(f"{k}.npy") for k in arrays}
+    except UnreadableFile as exc:
+        if exc.missing:
+            raise src.fail(path, f"no such file: {shown} (relative paths start at the model "
+                                 f"file's folder)") from None
+        if exc.kind:
+            raise src.fail(path, f"{shown} is {exc.kind}, not an .npz file") from None
+        why = exc.reason
+        if why.startswith("not a zip archive"):
             why = "not an .npz archive (write it with numpy.savez)"
-        elif "Object arrays" in why:
+        elif "Python objects" in why:
             why = "it holds Python objects; save plain integer and float arrays"
-        raise src.fail(path, f"cannot read {arg}: {why}") from None
-    unknown = set(arrays) - {"pre", "post", "weight", "delay"}
-    if unknown or not {"pre", "post"} <= set(arrays):
-        raise src.fail(path, f"{arg} must hold arrays pre, post and optionally weight, delay; "
-                             f"has {', '.join(sorted(arrays)) or 'none'}")
+        raise src.fail(path, f"cannot read {shown}: {why}") from None
     n = arrays["pre"].shape
     for key, arr in arrays.items():
         if arr.ndim != 1 or arr.shape != n:
-            raise src.fail(path, f"{arg}: array {key} must be 1-D with one entry per synapse")
+            raise src.fail(path, f"{shown}: array {key} must be 1-D with one entry per synapse")
     for key, size, pop in (("pre", pre.size, pre), ("post", post.size, post)):
         idx = arrays[key]
         if not np.issubdtype(idx.dtype, np.integer):
-            raise src.fail(path, f"{arg}: {key} indices must be integers, got {idx.dtype}")
+            raise src.fail(path, f"{shown}: {key} indices must be integers, got {idx.dtype}")
         if idx.size and (idx.min() < 0 or idx.max() >= size):
-            raise src.fail(path, f"{arg}: {key} index {int(idx.max() if idx.max() >= size else idx.min())}"
+            raise src.fail(path, f"{shown}: {key} index "
+                                 f"{int(idx.max() if idx.max() >= size else idx.min())}"
                                  f" out of range for {pop.name} (size {size})")
     return arrays
 

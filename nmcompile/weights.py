@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from nmcompile.yamlmarks import Source
+from nmcompile.yamlmarks import FLOAT64_MAX, Source
 
 MAX_DELAY = 2**16 - 1  # steps; targets impose their own, much smaller, limits
+NORMAL_REACH = 40  # numpy's standard normal never draws |z| ≥ 40 (its ziggurat tail stops ~14)
 
 
 def draw_weights(item: dict, from_file, n: int, path, src: Source,
@@ -15,9 +16,15 @@ def draw_weights(item: dict, from_file, n: int, path, src: Source,
     where = path + ("weight",)
     _given_once(item, "weight", from_file, path, src)
     if from_file is not None:
-        values = np.asarray(from_file, dtype=float)
+        values = np.asarray(from_file)
+        if values.dtype.kind not in "iuf":
+            raise src.fail(path + ("connect",), f"weights in the connectivity file must be "
+                                                f"integers or floats, got {values.dtype}")
+        with np.errstate(over="ignore"):  # long doubles beyond float64 become inf: refused next
+            values = values.astype(np.float64)
         if not np.all(np.isfinite(values)):
-            raise src.fail(path + ("connect",), "weights in the connectivity file must be finite")
+            raise src.fail(path + ("connect",), "weights in the connectivity file must be finite "
+                                                "float64 numbers (within ±1.8e308)")
         return values
     if "weight" not in item:
         raise src.fail(path, "missing required key 'weight'")
@@ -34,10 +41,23 @@ def draw_weights(item: dict, from_file, n: int, path, src: Source,
         if kind == "uniform":
             if b < a:
                 raise src.fail(where + (kind,), f"needs lo ≤ hi, got [{a}, {b}]")
+            if not np.isfinite(b - a):
+                raise src.fail(where + (kind,), f"the width hi − lo of [{a:g}, {b:g}] is beyond "
+                                                f"the range of float64 numbers (±1.8e308): "
+                                                f"narrow the range")
             return rng.uniform(a, b, n)
         if b < 0:
             raise src.fail(where + (kind, 1), f"std must be ≥ 0, got {b}")
-        return rng.normal(a, b, n)
+        if not abs(a) + NORMAL_REACH * b <= FLOAT64_MAX:  # whatever the seed
+            raise src.fail(where + (kind,), f"[{a:g}, {b:g}] can draw weights beyond the range "
+                                            f"of float64 numbers: |mean| + {NORMAL_REACH}·std "
+                                            f"must stay within ±1.8e308; lower them")
+        with np.errstate(over="ignore"):
+            values = rng.normal(a, b, n)
+        if not np.all(np.isfinite(values)):  # cannot happen within NORMAL_REACH: a backstop
+            raise src.fail(where + (kind,), f"draws weights beyond the range of float64 numbers "
+                                            f"(±1.8e308) from mean {a:g} and std {b:g}: lower them")
+        return values
     return np.full(n, number(raw, where, src))
 
 

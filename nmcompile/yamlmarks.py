@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 
 import yaml
@@ -58,20 +59,56 @@ def parse(text: str, file: str) -> tuple[object, Source]:
     """Parse YAML 1.1 (JSON is accepted as YAML) into plain Python values plus their lines."""
     source = Source(file)
     try:
+        _refuse_unprintable(text, file)
         _refuse_deep_nesting(text, file)
         node = yaml.compose(text, Loader=_LOADER)
     except RecursionError:  # a nesting the pre-scan under-estimated (brackets in strings)
         raise error(f"nested deeper than {MAX_DEPTH} levels", Location(file)) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        message = f"not valid YAML/JSON: {exc.problem or exc}"
-        if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
-            message += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
-        raise error(message, Location(file, line)) from None
+        raise _yaml_error(exc, file) from None
+    except (yaml.YAMLError, ValueError) as exc:  # e.g. a reader error the pre-scan missed
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        why = getattr(exc, "reason", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise error(f"not valid YAML/JSON: {why}", Location(file, line)) from None
     if node is None:
         raise error("the file is empty", Location(file, 1))
     return _values(node, source), source
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, file: str) -> InputError:
+    """PyYAML's complaint as one located line; its own nesting limit speaks with our words."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    if _is_nesting_limit(exc):
+        return error(f"nested deeper than {MAX_DEPTH} levels", Location(file, line))
+    message = f"not valid YAML/JSON: {exc.problem or exc}"
+    if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+        message += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
+    return error(message, Location(file, line))
+
+
+def _is_nesting_limit(exc: yaml.YAMLError) -> bool:
+    """PyYAML 6.0.4's libyaml refuses flow or block nesting past its own limit (1,000 levels)."""
+    return "nesting" in str(getattr(exc, "problem", None) or exc).lower()
+
+
+# What YAML accepts as text (YAML 1.1 §5.1; JSON is stricter): tab, line breaks, printable
+# ASCII, NEL and printable Unicode. The byte order mark (U+FEFF) lies within the last ranges.
+_UNPRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD"
+                          "\U00010000-\U0010FFFF]")
+
+
+def _refuse_unprintable(text: str, file: str) -> None:
+    """A NUL byte, another control character or a lone surrogate: PyYAML's reader refuses
+    them too, but unlocated, as an exception of its own."""
+    m = _UNPRINTABLE.search(text)
+    if m:
+        line = text.count("\n", 0, m.start()) + 1
+        column = m.start() - text.rfind("\n", 0, m.start())
+        what = "a NUL byte" if m.group() == "\0" else f"the character U+{ord(m.group()):04X}"
+        raise error(f"not valid YAML/JSON: {what} at column {column} (YAML and JSON files hold "
+                    f"printable text only: a binary or damaged file?)", Location(file, line))
 
 
 MAX_DEPTH = 100  # lists and mappings in lists and mappings; a model needs fewer than ten
@@ -103,8 +140,25 @@ def _refuse_deep_nesting(text: str, file: str) -> None:
         deepest_block = max(deepest_block, len(indents) + m.group(2).count("-"))
     if deepest_flow + deepest_block <= MAX_DEPTH:
         return
+    try:
+        _count_depth(text, file, _LOADER)
+    except yaml.MarkedYAMLError as exc:
+        if not _is_nesting_limit(exc):
+            raise
+        # libyaml stopped at its own limit, deeper than ours and maybe further down the file:
+        # PyYAML's pure-Python parser (no limit of its own up to 6.0.4) finds the line where
+        # ours is passed; should a later PyYAML limit it too, libyaml's error says where
+        try:
+            _count_depth(text, file, yaml.SafeLoader)
+        except yaml.YAMLError:
+            pass
+        raise exc from None
+
+
+def _count_depth(text: str, file: str, loader) -> None:
+    """Follow the parser's (iterative) events; refuse at the first level past MAX_DEPTH."""
     depth = 0
-    for event in yaml.parse(text, Loader=_LOADER):
+    for event in yaml.parse(text, Loader=loader):
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
@@ -136,10 +190,45 @@ def _scalar(node: yaml.ScalarNode, where: Location) -> object:
     if node.tag == "tag:yaml.org,2002:merge":
         raise error("YAML merge keys (<<) are not supported; write the keys out", where)
     try:
-        return yaml.constructor.SafeConstructor().construct_object(node)
-    except (yaml.YAMLError, ValueError, TypeError) as exc:  # e.g. !!float "abc", !!python/...
-        raise error(f"cannot read {node.value!r} as {node.tag.replace('tag:yaml.org,2002:', '!!')}: "
-                    f"{getattr(exc, 'problem', None) or exc}", where) from None
+        value = yaml.constructor.SafeConstructor().construct_object(node)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:  # !!float "abc", ...
+        if isinstance(exc, OverflowError) or (  # a base-60 float, an int of > 4,300 digits
+                isinstance(exc, ValueError) and re.fullmatch(r"[-+]?[0-9_]+", node.value.strip())
+                and node.tag.endswith((":int", ":float"))):
+            raise error(f"{brief(node.value)} is beyond the range of float64 numbers (±1.8e308)",
+                        where) from None
+        raise error(f"cannot read {brief(repr(node.value))} as "
+                    f"{node.tag.replace('tag:yaml.org,2002:', '!!')}: "
+                    f"{brief(str(getattr(exc, 'problem', None) or exc), 160)}", where) from None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        _check_float64(value, node.value, where)
+    return value
+
+
+FLOAT64_MAX = sys.float_info.max
+_INF_LITERAL = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+
+
+def _check_float64(value: int | float, text: str, where: Location) -> None:
+    """Every number must be a float64 as written: an integer or a float literal beyond
+    ±1.8e308 (which YAML reads as inf), or a non-zero literal that underflows to 0, is an error
+    here rather than an OverflowError, or a silent inf or 0, further on."""
+    if isinstance(value, int):
+        if abs(value) > FLOAT64_MAX:
+            raise error(f"{brief(text)} is beyond the range of float64 numbers (±1.8e308)", where)
+    elif math.isinf(value) and not _INF_LITERAL.match(text.strip()):
+        raise error(f"{brief(text)} is beyond the range of float64 numbers (±1.8e308); "
+                    f"write .inf for infinity", where)
+    elif value == 0 and re.search("[1-9]", re.split("[eE]", text)[0]):
+        raise error(f"{brief(text)} is too small for a float64 number (it would read as 0; "
+                    f"the smallest is 5e-324)", where)
+
+
+def brief(text: str, limit: int = 48) -> str:
+    """`text` for a one-line message: a long value shortened, saying how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 18]}…{text[-8:]} ({len(text):,} characters)"
 
 
 def _node_count(root: yaml.Node) -> int:
@@ -175,7 +264,7 @@ def _value(node: yaml.Node, path: Path, source: Source, budget: list) -> object:
             where = Location(source.file, key_node.start_mark.line + 1, path_text(path) or None)
             key = _scalar(key_node, where) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
-                shown = repr(key_node.value) if isinstance(key_node, yaml.ScalarNode) else \
+                shown = brief(repr(key_node.value)) if isinstance(key_node, yaml.ScalarNode) else \
                     ("a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping")
                 raise error(f"keys must be strings, got {shown}", where)
             if key in out:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
+import os
 import zipfile
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,8 +24,10 @@ import numpy as np
 from nmcompile import __version__
 from nmcompile.atomic import atomic_output
 from nmcompile.diagnostics import InputError, error
-from nmcompile.ir import (LIF, MODELS, FixedLIF, FixedProjection, Location, Network, Poisson,
-                          Population, Probe, Projection, QuantizedNetwork, SpikeArray)
+from nmcompile.inputfiles import NpyArchive, UnreadableFile, printable
+from nmcompile.ir import (LIF, MAX_STEPS, MODELS, FixedLIF, FixedProjection, Location, Network,
+                          Poisson, Population, Probe, Projection, QuantizedNetwork, SpikeArray,
+                          decay_fraction)
 
 from .partition import Mapping
 
@@ -81,13 +84,14 @@ def write_image(path: str, qnet: QuantizedNetwork, mapping: Mapping) -> None:
             zf.writestr(f"{key}.npy", buf.getvalue())
 
 
-def read_image(path: str) -> ChipImage:
+def read_image(path: str | os.PathLike) -> ChipImage:
     """The image at `path`; InputError naming the file for anything that is not a sound image."""
+    path = os.fspath(path)
     def bad(why: str) -> InputError:
         return _image_error(path, f"not a readable nmcompile chip image: {why}")
     try:
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
+        with NpyArchive(path) as zf:  # a FIFO or device is refused before it is opened
+            names = set(zf.names)
             if HEADER not in names:
                 raise bad(f"no {HEADER} (a foreign zip file?)")
             header = json.loads(zf.read(HEADER))
@@ -99,9 +103,7 @@ def read_image(path: str) -> ChipImage:
                           f"{__version__} reads version {FORMAT_VERSION}")
             if _header_hash(header) != header.get("header_sha256"):
                 raise bad("header hash mismatch (the header was altered)")
-            arrays = {n[:-4]: np.lib.format.read_array(io.BytesIO(zf.read(n)),
-                                                       allow_pickle=False)
-                      for n in names if n.endswith(".npy")}
+            arrays = {n[:-4]: zf.array(n) for n in names if n.endswith(".npy")}
             if _arrays_hash(arrays) != header.get("arrays_sha256"):
                 raise bad("array hash mismatch (the content was altered)")
         problem = _structure_problem(header, HEADER_SPEC, "header")
@@ -112,13 +114,16 @@ def read_image(path: str) -> ChipImage:
             raise bad("model hash mismatch (the content was altered)")
     except InputError:
         raise
-    except FileNotFoundError:
-        raise _image_error(path, "no such file") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
-        raise bad(f"damaged or truncated zip ({exc})") from None
-    except (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, RecursionError,
-            zlib.error) as exc:
-        raise bad(f"damaged content ({type(exc).__name__}: {exc})") from None
+    except UnreadableFile as exc:  # not a regular file, or bytes no zip reader makes sense of
+        if exc.missing:
+            raise _image_error(path, "no such file") from None
+        if exc.kind:
+            raise _image_error(path, exc.text("a chip image")) from None
+        raise bad(exc.reason) from None
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError, OverflowError,
+            MemoryError) as exc:  # the header's JSON, or parts that disagree
+        raise bad(f"damaged content ({type(exc).__name__}: "
+                  f"{printable(str(exc).splitlines()[0] if str(exc) else '')})") from None
     return image
 
 
@@ -264,6 +269,7 @@ def _rebuild(header: dict, arrays: dict[str, np.ndarray]) -> ChipImage:
                       **{k: arrays[f"mapping/{k}"]
                          for k in ("block_pop", "block_start", "block_stop", "block_core")})
     _check_consistent(net, fixed_pops, fixed_projs, mapping)
+    _check_values(net, fixed_pops, fixed_projs)
     qnet = QuantizedNetwork(network=net, target=header["target"], populations=fixed_pops,
                             projections=fixed_projs)
     return ChipImage(qnet=qnet, mapping=mapping, header=header)
@@ -296,3 +302,48 @@ def _check_consistent(net: Network, fixed_pops: dict[str, FixedLIF],
             raise ValueError(f"projection {proj.name}: neuron index out of range")
     if len({a.size for a in mapping.to_arrays().values()}) > 1:
         raise ValueError("mapping arrays differ in length")
+
+
+def _check_values(net: Network, fixed_pops: dict[str, FixedLIF],
+                  fixed: tuple[FixedProjection, ...]) -> None:
+    """Every value within what the model loader and the quantizer produce, so that a forged
+    image (hashes recomputed) cannot feed a backend NaN, inf or registers beyond their bits."""
+    from nmcompile.modelfile import DT_RANGE, MAX_NEURONS
+    from nmcompile.weights import MAX_DELAY
+
+    def need(ok, what: str) -> None:
+        if not ok:
+            raise ValueError(what)
+    need(DT_RANGE[0] <= net.dt <= DT_RANGE[1], f"dt {net.dt!r} out of range")
+    need(1 <= net.steps <= MAX_STEPS and net.seed >= 0, "steps or seed out of range")
+    for pop in net.populations.values():
+        m, n = pop.model, pop.size
+        need(1 <= n <= MAX_NEURONS and (pop.shape is None or math.prod(pop.shape) == n),
+             f"population {pop.name}: size {n} or shape {pop.shape} out of range")
+        if isinstance(m, LIF):
+            need(all(tau > 0 and (math.isinf(tau) or decay_fraction(net.dt, tau) > 0)
+                     for tau in (m.tau_syn, m.tau_mem))
+                 and 0 < m.v_th < math.inf and math.isfinite(m.bias)
+                 and 0 <= m.refractory <= MAX_STEPS,
+                 f"population {pop.name}: LIF parameters out of range")
+        elif isinstance(m, Poisson):
+            need(m.rate.shape == (n,) and bool(np.all((m.rate >= 0) & (m.rate * net.dt <= 1000.0))),
+                 f"population {pop.name}: rates out of range")
+        else:
+            need(m.neurons.shape == m.steps.shape and (not m.steps.size or (
+                 m.neurons.min() >= 0 and m.neurons.max() < n and m.steps.min() >= 0
+                 and m.steps.max() <= MAX_STEPS)),
+                 f"population {pop.name}: spikes out of range")
+    for proj in net.projections:
+        need(bool(np.all(np.isfinite(proj.weight))) and (not proj.delay.size or (
+             proj.delay.min() >= 1 and proj.delay.max() <= MAX_DELAY)),
+             f"projection {proj.name}: weights or delays out of range")
+    for name, f in fixed_pops.items():
+        need(0 <= f.du <= 4095 and 0 <= f.dv <= 4095 and 1 <= f.vth < 2**17
+             and -2**12 <= f.bias_mant < 2**12 and 0 <= f.bias_exp <= 7
+             and 0 < f.scale < math.inf, f"fixed population {name}: register out of range")
+    for f in fixed:
+        mant = f.weight_mant
+        need(-8 <= f.weight_exp <= 7 and 1 <= f.num_weight_bits <= 8
+             and (not mant.size or (mant.min() >= -256 and mant.max() <= 255)),
+             f"fixed projection {f.name}: register out of range")

@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from nmcompile.diagnostics import error
+from nmcompile.inputfiles import UnreadableFile, read_text_file
 from nmcompile.ir import Location
 from nmcompile.target_schema import Numerics, Resources, Target, parse_target
 from nmcompile.yamlmarks import parse
@@ -34,27 +35,28 @@ def load_target(name_or_path: str | os.PathLike | Target) -> Target:
 
 
 @lru_cache(maxsize=32)
-def _load_file_cached(path: str, mtime: float) -> Target:
+def _load_file_cached(path: str, mtime: float | None) -> Target:
     doc, source = parse(_read_text(path), path)
     return parse_target(doc, source)
 
 
 def _read_text(path: str) -> str:
     """The file's text, or an InputError (exit 2) saying why a user's target can't be read."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except IsADirectoryError:
-        reason = "this is a folder, not a target file"
+    try:  # a FIFO or device is refused before it is opened
+        return read_text_file(path).decode("utf-8")
+    except UnreadableFile as exc:
+        reason = exc.text("a target file")
     except UnicodeDecodeError as exc:
         reason = f"not a text (UTF-8) file: {exc.reason} at byte {exc.start}"
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
     raise error(f"cannot read target file: {reason}", Location(path), code="NM502")
 
 
 def _load_file(path: str) -> Target:
-    return _load_file_cached(path, os.path.getmtime(path))
+    try:
+        mtime = os.path.getmtime(path)
+    except OSError:  # gone since load_target looked: _read_text says why
+        mtime = None
+    return _load_file_cached(path, mtime)
 
 
 __all__ = ["Numerics", "Resources", "Target", "list_targets", "load_target"]

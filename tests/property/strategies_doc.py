@@ -64,7 +64,7 @@ def populations(draw, first: bool):
         spec["rate"] = draw(st.one_of(rate, st.lists(rate, min_size=size, max_size=size)))
     else:
         pair = st.tuples(st.integers(0, size - 1), st.integers(0, 50)).map(list)
-        spec["spikes"] = draw(st.lists(pair, max_size=10))
+        spec["spikes"] = draw(st.lists(pair, max_size=10, unique_by=tuple))
     return spec
 
 

@@ -91,7 +91,7 @@ def _weights(name, data):
                                       + src.read_bytes()[264:]),
      "damaged"),
     (lambda src, dst: dst.write_bytes((EXAMPLES / "wta.yaml").read_bytes()),
-     "damaged or truncated zip"),
+     "not a readable nmcompile chip image: not a zip archive"),
     (lambda src, dst: _rewrite(src, dst, lambda n, d: d if n != "header.json" else b"{}"),
      "wrong magic None"),
     (lambda src, dst: zipfile.ZipFile(dst, "w").writestr("other.txt", "hi"),

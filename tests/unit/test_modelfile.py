@@ -98,13 +98,17 @@ def test_unnamed_projections_get_distinct_names():
     assert names == ["stim_to_exc", "stim_to_exc_1"]
 
 
-def test_spike_array_sorted_and_deduplicated():
+def test_spike_array_sorted_and_a_repeated_spike_refused():
     doc = small_doc()
     doc["populations"]["stim"] = {"model": "spike_array", "size": 3,
-                                  "spikes": [[2, 5], [0, 5], [1, 1], [2, 5]]}
+                                  "spikes": [[2, 5], [0, 5], [1, 1]]}
     model = load_document(doc).populations["stim"].model
     assert isinstance(model, SpikeArray)
     assert model.steps.tolist() == [1, 5, 5] and model.neurons.tolist() == [1, 0, 2]
+    doc["populations"]["stim"]["spikes"].append([2, 5])  # like a synapse listed twice
+    with pytest.raises(InputError, match=r"populations\.stim\.spikes\[3\]: spike \[2, 5\] is "
+                                         r"listed twice \(first at index 0\)$"):
+        load_document(doc)
 
 
 def random_doc(seed: int) -> dict:

@@ -38,7 +38,11 @@ KITCHEN = {
 JUNK = [None, True, False, 0, -1, 2, 2**63, 2**70, 0.5, -0.0, math.nan, math.inf, -math.inf, "",
         "x", "inf", [], {}, [[0, 1]], [0, 1], [[5, 5]], {"uniform": [1]}, {"a": 1}, [None], [[]],
         "one_to_one", "lif", "e", [1.5, 2], {"list": None}, {"grid": {"radius": 2**40}}, 10**12,
-        {"file": 3}, {"fixed_indegree": True}]
+        {"file": 3}, {"fixed_indegree": True},
+        # issue 10: numbers beyond float64, draws past it, degenerate time steps, repeats
+        10**400, -10**400, 5e-324, 1.7e308, {"uniform": [-1e308, 1e308]},
+        {"normal": [0, 1e308]}, [[0, 1], [0, 1]], {"file": "missing.npz"}, {"file": "."},
+        {"file": "/dev/null"}]
 
 
 def paths(node, path=()):
