@@ -34,6 +34,17 @@ def _check_outputs(args, *outputs: tuple[str, str | None, str]) -> None:
     check_outputs(inputs, outputs)
 
 
+def _load(args, *outputs: tuple[str, str | None, str]):
+    """The model of `args.model`; no output may replace a file it read (connectivity .npz)."""
+    from nmcompile.inputfiles import recording
+    from nmcompile.modelfile import load_model
+    from nmcompile.outputs import check_not_inputs
+    with recording() as read:
+        net = load_model(args.model)
+    check_not_inputs(read, outputs)
+    return net
+
+
 def _progress(args) -> bool:
     """Progress bars draw on a terminal (stderr), or anywhere when asked with --progress."""
     return args.progress or (not args.quiet and sys.stderr.isatty())
@@ -52,22 +63,23 @@ def _check_run_flags(args) -> None:
                          f"{backend.name} runs in floating point")
     if args.progress and args.quiet:
         raise InputError("--progress and --quiet contradict each other: give one")
-    _check_outputs(args, ("-o", args.output, "result"), ("--plot", args.plot, "plot"))
+    _check_outputs(args, *_run_outputs(args))
+
+
+def _run_outputs(args) -> tuple:
+    return ("-o", args.output, "result"), ("--plot", args.plot, "plot")
 
 
 def _cmd_run(args) -> int:
-    import os
     from nmcompile import driver
-    from nmcompile.modelfile import is_chip_image, load_model
+    from nmcompile.modelfile import is_chip_image
     _check_run_flags(args)
     if is_chip_image(args.model):  # a chip image from `nmc compile -o`: run its integers
         from nmcompile.mapping.image import read_image
-        if os.path.isdir(args.model):
-            raise InputError(f"{args.model} is a folder, not a chip image")
         model = read_image(args.model).qnet
         net = model.network
     else:
-        model = net = load_model(args.model)
+        model = net = _load(args, *_run_outputs(args))
     options = {"progress": _progress(args)}
     if args.code_target:
         options["code_target"] = args.code_target
@@ -92,13 +104,13 @@ def _cmd_run(args) -> int:
 def _cmd_parity(args) -> int:
     from nmcompile.backends import get_backend
     from nmcompile.driver import check_run_size
-    from nmcompile.modelfile import load_model
     from nmcompile.parity import check_parity, with_v_probes
     from nmcompile.parity_compare import Tolerance
     from nmcompile.parity_report import format_table, write_json, write_junit
-    _check_outputs(args, ("--json", args.json, "json"), ("--junit", args.junit, "junit"))
+    outputs = ("--json", args.json, "json"), ("--junit", args.junit, "junit")
+    _check_outputs(args, *outputs)
     tolerance = _tolerance(args.tolerance) if args.tolerance else Tolerance()
-    net = load_model(args.model)
+    net = _load(args, *outputs)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     for name in dict.fromkeys(backends):  # too long for any backend: refused before the first runs
         check_run_size(with_v_probes(net), args.steps or net.steps, get_backend(name))
@@ -143,10 +155,10 @@ def _cmd_compile(args) -> int:
     from nmcompile.driver import DEFAULT_TARGET, check_run_size
     from nmcompile.mapping.pipeline import compile_network, emulator_run
     from nmcompile.mapping.report import mapping_report
-    from nmcompile.modelfile import load_model
     from nmcompile.targets import load_target
-    _check_outputs(args, ("-o", args.output, "image"), ("--json", args.json, "json"))
-    net = load_model(args.model)
+    outputs = ("-o", args.output, "image"), ("--json", args.json, "json")
+    _check_outputs(args, *outputs)
+    net = _load(args, *outputs)
     target = load_target(args.target or DEFAULT_TARGET)
     report_run = args.report or args.json or not args.output
     if report_run:  # the traffic report runs the emulator for the model's steps

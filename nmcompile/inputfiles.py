@@ -9,6 +9,7 @@ into its own located InputError.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import stat
@@ -51,11 +52,28 @@ def check_regular_file(path: str | os.PathLike) -> os.stat_result:
     return st
 
 
+_recorders: list[list[str]] = []
+
+
+@contextlib.contextmanager
+def recording():
+    """Collect the path of every file opened through this module inside the block: the inputs
+    a command's outputs must not replace (a model's connectivity files, say)."""
+    seen: list[str] = []
+    _recorders.append(seen)
+    try:
+        yield seen
+    finally:
+        _recorders.remove(seen)
+
+
 def open_regular_file(path: str | os.PathLike) -> io.BufferedReader:
     """The regular file at `path`, opened for binary reading. The path is checked before it
     is opened, and the opened file again: what was swapped in between (a FIFO, say) is
     opened without blocking and refused all the same."""
     check_regular_file(path)
+    for seen in _recorders:
+        seen.append(os.fspath(path))
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:

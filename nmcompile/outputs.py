@@ -27,11 +27,9 @@ KINDS = {
 def check_outputs(inputs: Iterable[str | None],
                   outputs: Iterable[tuple[str, str | None, str]]) -> None:
     """`outputs` are (flag, path or None, kind); an InputError names the first bad one."""
-    sources = [(path, _identity(path)) for path in inputs if path]
+    outputs = [(flag, path, kind) for flag, path, kind in outputs if path is not None]
     taken: list[tuple[str, str, tuple]] = []
     for flag, path, kind in outputs:
-        if path is None:
-            continue
         if not path.strip():
             raise error(f"{flag}: the output path is empty")
         where = Location(file=path)
@@ -39,23 +37,36 @@ def check_outputs(inputs: Iterable[str | None],
         if not path.lower().endswith(extensions):
             raise error(f"{flag} writes {what}: name the file *{' or *'.join(extensions)}", where)
         ident = _identity(path)
-        for source, other in sources:
-            if _same(ident, other):
-                raise error(f"{flag} would overwrite the input {source}: choose another name",
-                            where)
         for other_flag, other_path, other in taken:
             if _same(ident, other):
                 raise error(f"{flag} and {other_flag} name the same file: give each its own",
                             where)
-        check_writable(path)
         taken.append((flag, path, ident))
+    check_not_inputs(inputs, outputs)
+    for flag, path, _ in outputs:
+        check_writable(path)
     try:
-        for _, path, _ in taken:
+        for _, path, _ in outputs:
             reserve(path)
     except BaseException:
-        for _, path, _ in taken:
+        for _, path, _ in outputs:
             release(path)
         raise
+
+
+def check_not_inputs(inputs: Iterable[str | None],
+                     outputs: Iterable[tuple[str, str | None, str]]) -> None:
+    """No output may be one of `inputs` (also called once a model is read, with the files
+    it read: connectivity `.npz` files)."""
+    sources = [(path, _identity(path)) for path in inputs if path]
+    for flag, path, _ in outputs:
+        if path is None:
+            continue
+        ident = _identity(path)
+        for source, other in sources:
+            if _same(ident, other):
+                raise error(f"{flag} would overwrite the input {source}: choose another name",
+                            Location(file=path))
 
 
 def _identity(path: str) -> tuple[str, tuple[int, int] | None]:

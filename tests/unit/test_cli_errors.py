@@ -133,7 +133,7 @@ def test_a_folder_named_like_an_image(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     os.mkdir("dir.nmc")
     assert nmc(capsys, "run", "dir.nmc", "-b", "emulator") == (
-        2, "", "nmc: dir.nmc is a folder, not a chip image\n")
+        2, "", "dir.nmc: this is a folder, not a chip image\n")
 
 
 @pytest.mark.parametrize("key", ["abs", "rel", "van_rossum", "tau_ms"])

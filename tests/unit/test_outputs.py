@@ -195,3 +195,16 @@ def test_a_result_holds_every_population_sources_included(tmp_path, capsys):
     total = sum(len(t) for t, _ in result.spikes.values())
     assert f": {neurons} spikes ({total - neurons} more from sources) -> " in printed
 
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "m.yaml", "-b", "emulator", "-o", "conn.npz"],
+    ["compile", "m.yaml", "-o", "link.nmc"],
+])
+def test_an_output_may_not_replace_a_file_the_model_reads(work, capsys, argv):
+    """The model's connectivity file is an input too, known once the model is read."""
+    np.savez("conn.npz", pre=np.arange(4), post=np.arange(4))
+    os.symlink("conn.npz", "link.nmc")
+    text = Path("m.yaml").read_text().replace("connect: one_to_one", "connect: {file: conn.npz}")
+    Path("m.yaml").write_text(text)
+    _refused(capsys, argv, f"{argv[-1]}: -o would overwrite the input ")
