@@ -43,7 +43,11 @@ def test_lava_float_exact_with_brian2_on_generated_networks():
     by_brian2 = [s for s in seen if s[0] == "brian2"]
     assert len(by_brian2) >= N_NETWORKS
     # The generated networks must exercise what the contract is about, or this proves little.
+    # These bounds must hold for any sequence Hypothesis may draw: even with derandomize=True
+    # its choice of examples depends on how long each one takes (measured: a 0.3 s pause per
+    # example changes the networks drawn), so a faster or slower backend changes the sample.
+    # Two such samples gave 24 and 35 active networks of 50.
     assert sum(s[2] for s in by_brian2) > 20 * N_NETWORKS            # spikes compared
-    assert sum(1 for s in by_brian2 if s[2] > 0) > N_NETWORKS // 2   # active networks
+    assert sum(1 for s in by_brian2 if s[2] > 0) > N_NETWORKS // 3   # active networks
     assert sum(1 for s in by_brian2 if s[3]) > N_NETWORKS // 3       # recurrent
     assert sum(1 for s in by_brian2 if s[4] > 5) > N_NETWORKS // 3   # long delays
