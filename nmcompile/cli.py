@@ -26,9 +26,9 @@ def _cmd_info(args) -> int:
 
 def _check_outputs(args, *outputs: tuple[str, str | None, str]) -> None:
     """Before any work: no output may replace the model, a target file or another output, each
-    has its kind's extension, and each can be created (see nmcompile.outputs)."""
+    has its kind's extension, and each can be created (see nmcompile.files.outputs)."""
     import os
-    from nmcompile.outputs import check_outputs
+    from nmcompile.files.outputs import check_outputs
     target = getattr(args, "target", None)
     inputs = [args.model] + ([target] if target and os.path.exists(target) else [])
     check_outputs(inputs, outputs)
@@ -36,9 +36,9 @@ def _check_outputs(args, *outputs: tuple[str, str | None, str]) -> None:
 
 def _load(args, *outputs: tuple[str, str | None, str]):
     """The model of `args.model`; no output may replace a file it read (connectivity .npz)."""
-    from nmcompile.inputfiles import recording
+    from nmcompile.files.inputfiles import recording
     from nmcompile.modelfile import load_model
-    from nmcompile.outputs import check_not_inputs
+    from nmcompile.files.outputs import check_not_inputs
     with recording() as read:
         net = load_model(args.model)
     check_not_inputs(read, outputs)
@@ -150,7 +150,7 @@ def _cmd_targets(args) -> int:
 
 
 def _cmd_compile(args) -> int:
-    from nmcompile.atomic import atomic_output
+    from nmcompile.files.atomic import atomic_output
     from nmcompile.backends import get_backend
     from nmcompile.driver import DEFAULT_TARGET, check_run_size
     from nmcompile.mapping.pipeline import compile_network, emulator_run
@@ -174,7 +174,7 @@ def _cmd_compile(args) -> int:
         run = emulator_run(qnet, net.steps)
         mrep = mapping_report(net, target, mapping, compiled.costs, run, net.steps)
         if args.json:
-            from nmcompile.strictjson import dumps
+            from nmcompile.files.strictjson import dumps
             with atomic_output(args.json, "w") as fh:
                 fh.write(dumps(dict(qnet.report.to_dict(), model=net.name,
                                     mapping=mrep.to_dict())))
@@ -285,8 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nmc: internal error: {type(exc).__name__}: {exc} "
               f"(run with --debug for the traceback; please report it)", file=sys.stderr)
         return 1
-    finally:  # outputs reserved but never written (see nmcompile.atomic)
-        from nmcompile.atomic import discard_reserved
+    finally:  # outputs reserved but never written (see nmcompile.files.atomic)
+        from nmcompile.files.atomic import discard_reserved
         discard_reserved()
 
 

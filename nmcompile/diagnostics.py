@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nmcompile.inputfiles import printable
+from nmcompile.files.inputfiles import printable
 from nmcompile.ir import Location
 
 

@@ -13,8 +13,8 @@ import numpy as np
 
 from nmcompile.connectivity import available_memory
 from nmcompile.diagnostics import InputError, error
-from nmcompile.inputfiles import UnreadableFile, check_regular_file, open_regular_file
-from nmcompile.inputfiles import read_text_file
+from nmcompile.files.inputfiles import UnreadableFile, check_regular_file, open_regular_file
+from nmcompile.files.inputfiles import read_text_file
 from nmcompile.ir import (LIF, MAX_STEPS, Location, Network, Poisson, Population, Probe,
                           SpikeArray, decay_fraction)
 from nmcompile.projections import build_projections

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from nmcompile.atomic import atomic_output
+from nmcompile.files.atomic import atomic_output
 from nmcompile.parity import ParityReport
 from nmcompile.parity_compare import PairResult
-from nmcompile.strictjson import dumps
+from nmcompile.files.strictjson import dumps
 
 COLUMNS = ("pair", "contract", "verdict", "spikes compared", "mismatches",
            "first mismatch (step, population, neuron)")

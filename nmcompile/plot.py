@@ -9,14 +9,14 @@ import os
 
 import numpy as np
 
-from nmcompile.atomic import atomic_output
+from nmcompile.files.atomic import atomic_output
 from nmcompile.diagnostics import Diagnostic, InputError
 from nmcompile.ir import Location, Network, source_spikes
 from nmcompile.result import Result
 
 
 def plot_format(path: str) -> str:
-    """The image format named by the extension (.png, .pdf, .svg: see nmcompile.outputs)."""
+    """The image format named by the extension (.png, .pdf, .svg: see nmcompile.files.outputs)."""
     fmt = os.path.splitext(path)[1][1:].lower()
     if fmt not in ("png", "pdf", "svg"):
         raise InputError(Diagnostic("error", "NM501", f"unknown image format {fmt!r} for a "

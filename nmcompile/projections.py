@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmcompile import connectivity as conn
-from nmcompile.inputfiles import NpyArchive, UnreadableFile, printable
+from nmcompile.files.inputfiles import NpyArchive, UnreadableFile, printable
 from nmcompile.ir import LIF, Population, Projection, stable_rng
 from nmcompile.yamlmarks import Source, brief
 

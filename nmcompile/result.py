@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nmcompile.atomic import atomic_output
-from nmcompile.strictjson import dumps
+from nmcompile.files.atomic import atomic_output
+from nmcompile.files.strictjson import dumps
 
 
 @dataclass(kw_only=True)
@@ -41,7 +41,7 @@ class Result:
         return r
 
     def save(self, path: str) -> None:
-        """Write atomically (see nmcompile.atomic), every array uncompressed-then-deflated as
+        """Write atomically (see nmcompile.files.atomic), every array uncompressed-then-deflated as
         numpy's savez_compressed does, but closing the archive on any exception (numpy's
         leaves it to the garbage collector, which then prints an ignored error on Ctrl-C)."""
         arrays = {"meta": np.array(dumps(self.meta, indent=None))}

@@ -11,7 +11,7 @@ import os
 import numpy as np
 import yaml
 
-from nmcompile.atomic import atomic_output
+from nmcompile.files.atomic import atomic_output
 from nmcompile.ir import LIF, Network, Poisson, Population, Projection
 from nmcompile.modelfile import FORMAT
 from nmcompile.yamlmarks import DUMPER

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from nmcompile.diagnostics import error
-from nmcompile.inputfiles import UnreadableFile, read_text_file
+from nmcompile.files.inputfiles import UnreadableFile, read_text_file
 from nmcompile.ir import Location
 from nmcompile.target_schema import Numerics, Resources, Target, parse_target
 from nmcompile.yamlmarks import parse

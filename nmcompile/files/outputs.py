@@ -1,6 +1,6 @@
 """A command's outputs, checked together before any work: none may replace an input or
 another output of the same command, each has the extension of what it holds, and each can
-be created (its temporary file is made now, see `nmcompile.atomic.reserve`).
+be created (its temporary file is made now, see `nmcompile.files.atomic.reserve`).
 
 Paths are compared as the file system sees them: resolved (symlinks followed) and, where
 the file exists, by device and inode, so a hard link or `./m.yaml` vs `m.yaml` is caught.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from nmcompile.atomic import check_writable, release, reserve
+from nmcompile.files.atomic import check_writable, release, reserve
 from nmcompile.diagnostics import error
 from nmcompile.ir import Location
 

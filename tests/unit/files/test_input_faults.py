@@ -25,8 +25,8 @@ from nmcompile.modelfile import load_document, load_model
 from nmcompile.targets import load_target
 from nmcompile.yamlmarks import parse
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
-TINY_TARGET = Path(__file__).parents[2] / "nmcompile" / "targets" / "tiny.yaml"
+EXAMPLES = Path(__file__).parents[3] / "examples"
+TINY_TARGET = Path(__file__).parents[3] / "nmcompile" / "targets" / "tiny.yaml"
 BIG = "1" + "0" * 400  # 10**400: beyond float64
 
 

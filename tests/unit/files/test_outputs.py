@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nmcompile.atomic import PARTIAL_MARK
+from nmcompile.files.atomic import PARTIAL_MARK
 from nmcompile.cli import main
 from nmcompile.result import Result
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 FAST = ["--backends", "emulator,lava-fixed", "-q"]
 
 
@@ -171,7 +171,7 @@ def test_compile_json_is_strict_json_even_for_unbounded_quantities(tmp_path, mon
 def test_strict_json_writes_non_finite_numbers_as_strings():
     import numpy as np
 
-    from nmcompile.strictjson import dumps
+    from nmcompile.files.strictjson import dumps
     text = dumps({"a": float("inf"), "b": [np.float64("-inf"), float("nan")], "c": np.int64(3)})
     assert json.loads(text) == {"a": "inf", "b": ["-inf", None], "c": 3}
 
