@@ -27,7 +27,7 @@ projections:
 
 def build_from_yaml(neurons: int, synapses: int):
     """Write the scale model for `neurons` and about `synapses`, load it: (network, seconds)."""
-    from nmcompile.modelfile import load_model
+    from nmcompile.frontends.modelfile import load_model
 
     n_src = neurons // 100
     n = neurons - n_src

@@ -37,7 +37,7 @@ projections:
 
 
 def cuba(n: int, dt: float):
-    from nmcompile.modelfile import load_model
+    from nmcompile.frontends.modelfile import load_model
     dv = 1 - math.exp(-dt / 20.0)
     text = MODEL.format(dt=dt, n_e=n * 4 // 5, n_i=n // 5, bias=11.0 * dv,
                         w_e=1.62 * dt / 20.0, w_i=-9.0 * dt / 20.0)

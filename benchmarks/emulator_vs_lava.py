@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000)
     args = parser.parse_args()
     from nmcompile import driver
-    from nmcompile.modelfile import load_model
+    from nmcompile.frontends.modelfile import load_model
 
     k = (args.synapses - 10 * args.neurons) // args.neurons
     with tempfile.TemporaryDirectory() as tmp:

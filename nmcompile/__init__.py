@@ -10,12 +10,12 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 def __getattr__(name: str):
     """load_model, save_model, NetworkBuilder on demand, so `import nmcompile` stays cheap."""
     if name == "load_model":
-        from nmcompile.modelfile import load_model
+        from nmcompile.frontends.modelfile import load_model
         return load_model
     if name == "save_model":
-        from nmcompile.savemodel import save_model
+        from nmcompile.frontends.savemodel import save_model
         return save_model
     if name == "NetworkBuilder":
-        from nmcompile.builder import NetworkBuilder
+        from nmcompile.frontends.builder import NetworkBuilder
         return NetworkBuilder
     raise AttributeError(f"module 'nmcompile' has no attribute {name!r}")

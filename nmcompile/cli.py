@@ -10,7 +10,7 @@ from nmcompile.diagnostics import InputError, RunError
 
 
 def _cmd_validate(args) -> int:
-    from nmcompile.modelfile import load_model
+    from nmcompile.frontends.modelfile import load_model
     from nmcompile.summary import one_line_summary
     net = load_model(args.model)
     print(f"{args.model}: ok: {one_line_summary(net)}")
@@ -18,7 +18,7 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_info(args) -> int:
-    from nmcompile.modelfile import load_model
+    from nmcompile.frontends.modelfile import load_model
     from nmcompile.summary import info_table
     print(info_table(load_model(args.model)))
     return 0
@@ -37,7 +37,7 @@ def _check_outputs(args, *outputs: tuple[str, str | None, str]) -> None:
 def _load(args, *outputs: tuple[str, str | None, str]):
     """The model of `args.model`; no output may replace a file it read (connectivity .npz)."""
     from nmcompile.files.inputfiles import recording
-    from nmcompile.modelfile import load_model
+    from nmcompile.frontends.modelfile import load_model
     from nmcompile.files.outputs import check_not_inputs
     with recording() as read:
         net = load_model(args.model)
@@ -72,7 +72,7 @@ def _run_outputs(args) -> tuple:
 
 def _cmd_run(args) -> int:
     from nmcompile import driver
-    from nmcompile.modelfile import is_chip_image
+    from nmcompile.frontends.modelfile import is_chip_image
     _check_run_flags(args)
     if is_chip_image(args.model):  # a chip image from `nmc compile -o`: run its integers
         from nmcompile.mapping.image import read_image

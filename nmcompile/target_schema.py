@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from nmcompile.modelfile import NAME_RE
-from nmcompile.yamlmarks import Source
+from nmcompile.frontends.modelfile.loader import NAME_RE
+from nmcompile.frontends.modelfile.yamlmarks import Source
 
 FORMAT = "nmcompile-target/v1"
 

@@ -308,8 +308,7 @@ def _check_values(net: Network, fixed_pops: dict[str, FixedLIF],
                   fixed: tuple[FixedProjection, ...]) -> None:
     """Every value within what the model loader and the quantizer produce, so that a forged
     image (hashes recomputed) cannot feed a backend NaN, inf or registers beyond their bits."""
-    from nmcompile.modelfile import DT_RANGE, MAX_NEURONS
-    from nmcompile.weights import MAX_DELAY
+    from nmcompile.frontends.modelfile import DT_RANGE, MAX_DELAY, MAX_NEURONS
 
     def need(ok, what: str) -> None:
         if not ok:

@@ -9,7 +9,7 @@ from nmcompile.diagnostics import error
 from nmcompile.files.inputfiles import UnreadableFile, read_text_file
 from nmcompile.ir import Location
 from nmcompile.target_schema import Numerics, Resources, Target, parse_target
-from nmcompile.yamlmarks import parse
+from nmcompile.frontends.modelfile.yamlmarks import parse
 
 _HERE = Path(__file__).parent
 

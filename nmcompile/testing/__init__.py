@@ -25,7 +25,7 @@ def assert_parity(model, backends=None, *, steps: int | None = None, target: str
     if isinstance(model, Network):
         net = model
     else:
-        from nmcompile.modelfile import load_model
+        from nmcompile.frontends.modelfile import load_model
         net = load_model(os.fspath(model))
     report = check_parity(net, list(backends or DEFAULT_BACKENDS), steps=steps, target=target,
                           tolerance=tolerance or Tolerance(), options=options)

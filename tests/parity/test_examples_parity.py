@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from nmcompile.modelfile import load_model
+from nmcompile.frontends.modelfile import load_model
 from nmcompile.parity import DEFAULT_BACKENDS, check_parity
 from nmcompile.parity_report import format_table
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from hypothesis import strategies as st
 
-from nmcompile import connectivity as conn
+from nmcompile.frontends.modelfile import connectivity as conn
 
 TRICKY_NAMES = ["true", "no", "null", "1e3", "1", "0x1F", "inf", "-", "_", "1_000", "on", "y"]
 NAME_CHARS = "abcxyzABZ019_-"

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from nmcompile.diagnostics import InputError
 from nmcompile.mapping.image import read_image, write_image
 from nmcompile.mapping.pipeline import compile_network
-from nmcompile.modelfile import load_model
+from nmcompile.frontends.modelfile import load_model
 from nmcompile.targets import load_target
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from strategies import networks
 from strategies_doc import documents
 
-from nmcompile import savemodel
-from nmcompile.modelfile import load_document, load_model
-from nmcompile.savemodel import save_model
+from nmcompile.frontends import savemodel
+from nmcompile.frontends.modelfile import load_document, load_model
+from nmcompile.frontends.savemodel import save_model
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
 CI = settings(derandomize=True, max_examples=50, deadline=None,

@@ -7,7 +7,7 @@ import pytest
 
 from nmcompile import __version__
 from nmcompile.cli import main
-from nmcompile.modelfile import load_model
+from nmcompile.frontends.modelfile import load_model
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NAMES = sorted(p.name for p in EXAMPLES.glob("*.yaml"))

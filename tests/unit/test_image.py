@@ -14,7 +14,7 @@ from nmcompile.cli import main
 from nmcompile.diagnostics import InputError
 from nmcompile.mapping.image import FORMAT_VERSION, MAGIC, read_image, write_image
 from nmcompile.mapping.pipeline import compile_network
-from nmcompile.modelfile import load_model
+from nmcompile.frontends.modelfile import load_model
 from nmcompile.result import Result
 from nmcompile.targets import load_target
 

@@ -10,7 +10,7 @@ from nmcompile.cli import main
 from nmcompile.ir import source_spikes
 from nmcompile.mapping.pipeline import compile_network, emulator_run
 from nmcompile.mapping.report import mapping_report
-from nmcompile.modelfile import load_model
+from nmcompile.frontends.modelfile import load_model
 from nmcompile.targets import load_target
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "mapping"

@@ -9,7 +9,7 @@ import pytest
 
 from nmcompile.mapping.image import read_image, write_image
 from nmcompile.mapping.pipeline import compile_network, emulator_run
-from nmcompile.modelfile import load_model
+from nmcompile.frontends.modelfile import load_model
 from nmcompile.targets import load_target
 
 EXAMPLES = Path(__file__).parents[2] / "examples"

@@ -204,7 +204,7 @@ def test_cli_compile_of_extreme_model_reports_or_refuses(tmp_path, capsys, case)
 
 @pytest.mark.parametrize("case", EXTREME_MODELS)
 def test_quantize_of_extreme_model(tmp_path, case):
-    from nmcompile.modelfile import load_model
+    from nmcompile.frontends.modelfile import load_model
     net = load_model(_extreme_model(tmp_path, case))
     if EXTREME_MODELS[case][2] == 2:
         with pytest.raises(InputError, match=r"population a: v_th = \S+ cannot be represented on "

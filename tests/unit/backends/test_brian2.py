@@ -80,7 +80,7 @@ def test_refractory_bias_and_recurrence_match_the_oracle():
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_examples_match_the_oracle(path):
-    from nmcompile.modelfile import load_model
+    from nmcompile.frontends.modelfile import load_model
     net = load_model(path)
     result = run_brian2(net)
     assert sum(len(t) for t, _ in result.spikes.values()) > 0
@@ -95,7 +95,7 @@ def test_generated_networks_match_the_oracle(net):
 
 @pytest.mark.skipif(not EXAMPLES, reason="no examples")
 def test_repeated_runs_in_one_process_are_identical():
-    from nmcompile.modelfile import load_model
+    from nmcompile.frontends.modelfile import load_model
     net = load_model(EXAMPLES[0])
     first, second = run_brian2(net), run_brian2(net, progress=True)
     for pop, (t, n) in first.spikes.items():
@@ -128,7 +128,7 @@ def test_driver_refuses_an_unsupported_probe_before_running():
 
 @pytest.mark.skipif(not EXAMPLES, reason="no examples")
 def test_nmc_run_writes_a_loadable_result_and_a_raster_plot(tmp_path, monkeypatch, capsys):
-    from nmcompile.modelfile import load_model
+    from nmcompile.frontends.modelfile import load_model
     model = next((p for p in EXAMPLES if p.stem == "wta"), EXAMPLES[0])
     monkeypatch.chdir(tmp_path)
     assert main(["run", str(model), "--backend", "brian2", "-o", "out.npz",

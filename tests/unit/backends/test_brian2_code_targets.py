@@ -20,7 +20,7 @@ RECURRENT_EI = Path(__file__).parents[3] / "examples" / "recurrent_ei.yaml"
 @pytest.mark.skipif(not RECURRENT_EI.exists(), reason="examples/recurrent_ei.yaml missing")
 def test_numpy_cython_and_cpp_standalone_agree_on_recurrent_ei():
     from nmcompile.backends.brian2.code_targets import cache_root, model_hash
-    from nmcompile.modelfile import load_model
+    from nmcompile.frontends.modelfile import load_model
 
     net = load_model(RECURRENT_EI)
     backend = get_backend("brian2")

@@ -21,9 +21,9 @@ import pytest
 from nmcompile.diagnostics import InputError
 from nmcompile.mapping.image import read_image, write_image
 from nmcompile.mapping.pipeline import compile_network
-from nmcompile.modelfile import load_document, load_model
+from nmcompile.frontends.modelfile import load_document, load_model
 from nmcompile.targets import load_target
-from nmcompile.yamlmarks import parse
+from nmcompile.frontends.modelfile.yamlmarks import parse
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
 TINY_TARGET = Path(__file__).parents[3] / "nmcompile" / "targets" / "tiny.yaml"
@@ -355,7 +355,7 @@ def test_unprintable_text_and_huge_keys(text, match):
 
 
 def test_builder_integers_beyond_float64_are_input_errors():
-    from nmcompile.builder import NetworkBuilder
+    from nmcompile.frontends.builder import NetworkBuilder
     for kwargs in (dict(size=10**400), dict(size=2, v_th=10**400), dict(size=2, bias=-10**400),
                    dict(size=2, refractory=10**400)):
         b = NetworkBuilder("b")

@@ -182,7 +182,7 @@ def test_a_result_holds_every_population_sources_included(tmp_path, capsys):
     printed = capsys.readouterr().out
     result = Result.load(str(out))
     from nmcompile.ir import source_spikes
-    from nmcompile.modelfile import load_model
+    from nmcompile.frontends.modelfile import load_model
     net = load_model(str(EXAMPLES / "wta.yaml"))
     assert set(result.spikes) == set(net.populations)
     for pop in net.populations.values():

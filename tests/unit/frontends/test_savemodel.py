@@ -8,10 +8,10 @@ import numpy as np
 import yaml
 
 from nmcompile.ir import LIF, Network, Population, Probe, Projection, SpikeArray
-from nmcompile.modelfile import load_model
-from nmcompile.savemodel import save_model, scalar_or_list, to_document
+from nmcompile.frontends.modelfile import load_model
+from nmcompile.frontends.savemodel import save_model, scalar_or_list, to_document
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 def tricky_network() -> Network:

@@ -11,10 +11,10 @@ import pytest
 
 from nmcompile.diagnostics import InputError
 from nmcompile.ir import LIF, Network, Poisson, SpikeArray, source_spikes
-from nmcompile.modelfile import load_document, load_model
-from nmcompile.yamlmarks import parse
+from nmcompile.frontends.modelfile import load_document, load_model
+from nmcompile.frontends.modelfile.yamlmarks import parse
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
+EXAMPLES = sorted((Path(__file__).resolve().parents[3] / "examples").glob("*.yaml"))
 RANDOM = ("fixed_probability", "fixed_indegree")
 
 
@@ -216,7 +216,7 @@ def test_a_folder_or_binary_file_is_not_a_model(tmp_path):
 
 @pytest.mark.parametrize("opened, closed", [("[", "]"), ("{a: ", "}")])
 def test_nesting_past_the_limit_is_refused_not_recursed(opened, closed):
-    from nmcompile.yamlmarks import MAX_DEPTH
+    from nmcompile.frontends.modelfile.yamlmarks import MAX_DEPTH
     ok = "x: " + opened * (MAX_DEPTH - 1) + closed * (MAX_DEPTH - 1)
     assert parse(ok, "ok.yaml")[0]["x"]
     deep = "x: " + opened * 5000 + closed * 5000

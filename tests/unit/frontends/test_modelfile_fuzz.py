@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nmcompile.diagnostics import InputError
-from nmcompile.modelfile import load_document
+from nmcompile.frontends.modelfile import load_document
 
 KITCHEN = {
     "format": "nmcompile/v1", "name": "k", "dt": 0.5, "steps": 10, "seed": 1,

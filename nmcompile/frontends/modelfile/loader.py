@@ -11,14 +11,14 @@ import re
 
 import numpy as np
 
-from nmcompile.connectivity import available_memory
+from nmcompile.frontends.modelfile.connectivity import available_memory
 from nmcompile.diagnostics import InputError, error
 from nmcompile.files.inputfiles import UnreadableFile, check_regular_file, open_regular_file
 from nmcompile.files.inputfiles import read_text_file
 from nmcompile.ir import (LIF, MAX_STEPS, Location, Network, Poisson, Population, Probe,
                           SpikeArray, decay_fraction)
-from nmcompile.projections import build_projections
-from nmcompile.yamlmarks import FLOAT64_MAX, Source, brief, parse
+from nmcompile.frontends.modelfile.projections import build_projections
+from nmcompile.frontends.modelfile.yamlmarks import FLOAT64_MAX, Source, brief, parse
 
 FORMAT = "nmcompile/v1"
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -6,8 +6,8 @@ import itertools
 import numpy as np
 import pytest
 
-from nmcompile import connectivity as conn
-from nmcompile.modelfile import load_document
+from nmcompile.frontends.modelfile import connectivity as conn
+from nmcompile.frontends.modelfile import load_document
 
 
 def rng(seed: int = 0) -> np.random.Generator:

@@ -12,7 +12,7 @@ import pytest
 
 from nmcompile.cli import main
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "bad_models"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "bad_models"
 MODELS = sorted(p.name for p in GOLDEN.iterdir() if p.suffix in (".yaml", ".json"))
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nmcompile.builder import NetworkBuilder
+from nmcompile.frontends.builder import NetworkBuilder
 from nmcompile.diagnostics import InputError
-from nmcompile.modelfile import load_model
+from nmcompile.frontends.modelfile import load_model
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 def wta_builder() -> NetworkBuilder:

@@ -13,8 +13,8 @@ import yaml
 
 from nmcompile.files.atomic import atomic_output
 from nmcompile.ir import LIF, Network, Poisson, Population, Projection
-from nmcompile.modelfile import FORMAT
-from nmcompile.yamlmarks import DUMPER
+from nmcompile.frontends.modelfile import FORMAT
+from nmcompile.frontends.modelfile.yamlmarks import DUMPER
 
 INLINE_LIMIT = 2_000
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from nmcompile.ir import Network
-from nmcompile.modelfile import FORMAT, load_document
-from nmcompile.yamlmarks import Source
+from nmcompile.frontends.modelfile import FORMAT, load_document
+from nmcompile.frontends.modelfile.yamlmarks import Source
 
 
 def _plain(value):

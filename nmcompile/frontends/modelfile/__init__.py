@@ -1,0 +1,12 @@
+"""The model-file front end (format v1, DESIGN §4).
+
+loader.py reads a file or a parsed document into an IR Network; yamlmarks.py parses YAML
+keeping every value's line; projections.py, connectivity.py and weights.py turn the
+`projections:` list into synapses.
+"""
+from nmcompile.frontends.modelfile.loader import (DT_RANGE, FORMAT, MAX_NEURONS, is_chip_image,
+                                                  load_document, load_model)
+from nmcompile.frontends.modelfile.weights import MAX_DELAY
+
+__all__ = ["DT_RANGE", "FORMAT", "MAX_DELAY", "MAX_NEURONS", "is_chip_image", "load_document",
+           "load_model"]
