@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from nmcompile.frontends.modelfile.loader import NAME_RE
+from nmcompile.frontends.modelfile.fields import NAME_RE
 from nmcompile.frontends.modelfile.yamlmarks import Source
 
 FORMAT = "nmcompile-target/v1"

@@ -1,8 +1,9 @@
 """The model-file front end (format v1, DESIGN §4).
 
-loader.py reads a file or a parsed document into an IR Network; yamlmarks.py parses YAML
-keeping every value's line; projections.py, connectivity.py and weights.py turn the
-`projections:` list into synapses.
+loader.py reads a file or a parsed document into an IR Network; fields.py checks values
+(numbers, integers, names) for all of them; yamlmarks.py parses YAML keeping every value's
+line; projections.py, connectivity.py and weights.py turn the `projections:` list into
+synapses.
 """
 from nmcompile.frontends.modelfile.loader import (DT_RANGE, FORMAT, MAX_NEURONS, is_chip_image,
                                                   load_document, load_model)

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nmcompile.frontends.modelfile import connectivity as conn
 from nmcompile.files.inputfiles import NpyArchive, UnreadableFile, printable
-from nmcompile.ir import LIF, Population, Projection, stable_rng
+from nmcompile.frontends.modelfile import connectivity as conn
+from nmcompile.frontends.modelfile.fields import NAME_RE, integer, number, unknown_name
+from nmcompile.frontends.modelfile.weights import draw_delays, draw_weights
 from nmcompile.frontends.modelfile.yamlmarks import Source, brief
+from nmcompile.ir import LIF, Population, Projection, stable_rng
 
 PROJ_KEYS = ["name", "pre", "post", "connect", "weight", "delay", "allow_self"]
 CONNECTORS = ["all_to_all", "one_to_one", "fixed_probability", "fixed_indegree", "grid", "list",
@@ -47,7 +49,6 @@ def build_projections(raw: object, pops: dict[str, Population], seed: int, src: 
 
 
 def parse_spec(i: int, item: object, pops, names: set, src: Source, base_dir: str) -> Spec:
-    from nmcompile.frontends.modelfile.loader import NAME_RE, unknown_name
     path = ("projections", i)
     if not isinstance(item, dict):
         raise src.fail(path, f"must be a mapping with pre, post, connect, weight, got {item!r}")
@@ -78,7 +79,6 @@ def parse_spec(i: int, item: object, pops, names: set, src: Source, base_dir: st
 
 def parse_connect(raw: object, pre: Population, post: Population, path, src: Source,
                   base_dir: str) -> tuple[str, object]:
-    from nmcompile.frontends.modelfile.loader import integer, number, unknown_name
     if isinstance(raw, str):
         if raw not in CONNECTORS:
             raise src.fail(path, unknown_name("connector", raw, CONNECTORS))
@@ -109,7 +109,6 @@ def parse_connect(raw: object, pre: Population, post: Population, path, src: Sou
 
 
 def parse_grid(arg, pre, post, path, src: Source) -> dict:
-    from nmcompile.frontends.modelfile.loader import integer
     if not isinstance(arg, dict):
         raise src.fail(path, f"must be a mapping {{radius: r, diagonal: bool, wrap: bool}}, got {arg!r}")
     src.check_keys(arg, path, ["radius", "diagonal", "wrap"], required=["radius"])
@@ -124,7 +123,6 @@ def parse_grid(arg, pre, post, path, src: Source) -> dict:
 
 
 def parse_pair_list(arg, pre, post, path, src: Source) -> tuple[np.ndarray, np.ndarray]:
-    from nmcompile.frontends.modelfile.loader import integer
     if not isinstance(arg, list):
         raise src.fail(path, f"must be a list of [pre, post] pairs, got {arg!r}")
     pres, posts, seen = [], [], {}
@@ -197,7 +195,6 @@ def check_memory(specs: list[Spec], src: Source) -> None:
 
 
 def draw(spec: Spec, item: dict, seed: int, src: Source) -> Projection:
-    from nmcompile.frontends.modelfile.weights import draw_delays, draw_weights
     rng = lambda what: stable_rng(seed, "projection", spec.name, what)  # noqa: E731
     n_pre, n_post, self_ok, kind = spec.pre.size, spec.post.size, spec.self_ok, spec.kind
     given = {}

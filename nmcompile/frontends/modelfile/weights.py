@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nmcompile.frontends.modelfile.fields import integer, number
 from nmcompile.frontends.modelfile.yamlmarks import FLOAT64_MAX, Source
 
 MAX_DELAY = 2**16 - 1  # steps; targets impose their own, much smaller, limits
@@ -12,7 +13,6 @@ NORMAL_REACH = 40  # numpy's standard normal never draws |z| ≥ 40 (its ziggura
 def draw_weights(item: dict, from_file, n: int, path, src: Source,
                  rng: np.random.Generator) -> np.ndarray:
     """weight: scalar | {uniform: [lo, hi]} | {normal: [mean, std]} | list, in synapse order."""
-    from nmcompile.frontends.modelfile.loader import number
     where = path + ("weight",)
     _given_once(item, "weight", from_file, path, src)
     if from_file is not None:
@@ -64,7 +64,6 @@ def draw_weights(item: dict, from_file, n: int, path, src: Source,
 def draw_delays(item: dict, from_file, n: int, path, src: Source,
                 rng: np.random.Generator) -> np.ndarray:
     """delay (steps ≥ 1): scalar | {uniform_int: [lo, hi]} (inclusive) | list, in synapse order."""
-    from nmcompile.frontends.modelfile.loader import integer
     where = path + ("delay",)
     _given_once(item, "delay", from_file, path, src)
     if from_file is not None:
@@ -91,7 +90,6 @@ def draw_delays(item: dict, from_file, n: int, path, src: Source,
 
 
 def pair(arg: object, path, src: Source) -> tuple[float, float]:
-    from nmcompile.frontends.modelfile.loader import number
     if not (isinstance(arg, list) and len(arg) == 2):
         raise src.fail(path, f"must be a pair [a, b], got {arg!r}")
     # + 0.0 turns -0.0 into 0.0, which numpy would take for a negative std or hi - lo
