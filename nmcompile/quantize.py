@@ -25,7 +25,7 @@ from nmcompile.ir import LIF, FixedLIF, FixedProjection, Network, Population, Pr
 from nmcompile.ir import QuantizedNetwork
 from nmcompile.quant_report import STATE_LIMIT, PopulationReport, ProjectionReport, QuantReport
 from nmcompile.quant_report import register_magnitude
-from nmcompile.target_schema import Numerics, Target
+from nmcompile.targets.schema import Numerics, Target
 
 MIN_THRESHOLD_MANT = 2 ** 8  # headroom never costs the threshold more than this resolution...
 MIN_WEIGHT_MANT = 2 ** 7     # ...nor the largest weight of a projection (at weight_exp 0)

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from nmcompile.diagnostics import Diagnostic
 from nmcompile.ir import Network
-from nmcompile.target_schema import Target
+from nmcompile.targets.schema import Target
 
 from .costs import population_offsets
 from .partition import Mapping, PopulationCosts, neuron_core_pairs

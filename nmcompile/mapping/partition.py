@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nmcompile.ir import Network
-from nmcompile.target_schema import Target
+from nmcompile.targets.schema import Target
 
 from .costs import IncomingSynapses, distinct_pre_per_prefix, incoming_synapses, population_offsets
 from .placement import place_cores

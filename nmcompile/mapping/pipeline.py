@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from nmcompile.diagnostics import InputError
 from nmcompile.ir import Network, QuantizedNetwork
-from nmcompile.target_schema import Target
+from nmcompile.targets.schema import Target
 
 from .drc import check_design_rules
 from .partition import Mapping, PopulationCosts, partition, population_costs

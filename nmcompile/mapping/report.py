@@ -18,7 +18,7 @@ import numpy as np
 
 from nmcompile.ir import Network, source_spikes
 from nmcompile.result import Result
-from nmcompile.target_schema import Target
+from nmcompile.targets.schema import Target
 
 from .costs import population_offsets
 from .partition import Mapping, PopulationCosts, neuron_core_pairs

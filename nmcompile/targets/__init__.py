@@ -7,9 +7,9 @@ from pathlib import Path
 
 from nmcompile.diagnostics import error
 from nmcompile.files.inputfiles import UnreadableFile, read_text_file
-from nmcompile.ir import Location
-from nmcompile.target_schema import Numerics, Resources, Target, parse_target
 from nmcompile.frontends.modelfile.yamlmarks import parse
+from nmcompile.ir import Location
+from nmcompile.targets.schema import Numerics, Resources, Target, parse_target
 
 _HERE = Path(__file__).parent
 
