@@ -33,7 +33,7 @@ def main() -> None:
     from nmcompile.mapping.drc import check_design_rules
     from nmcompile.mapping.partition import core_packets
     from nmcompile.mapping.placement import inter_chip_packets
-    from nmcompile.quantize import quantize
+    from nmcompile.passes.quantize import quantize
     from nmcompile.targets import load_target
 
     net, t_load = build_from_yaml(args.neurons, args.synapses)

@@ -66,7 +66,7 @@ def prepare(net: Network, backend: Backend, target: str | None = None) -> Networ
         return _check_image(image, backend, target)
     if not backend.capabilities.fixed_point:
         return net
-    from nmcompile.quantize import quantize
+    from nmcompile.passes.quantize import quantize
     from nmcompile.targets import load_target
     return quantize(net, load_target(target or DEFAULT_TARGET))
 

@@ -27,7 +27,7 @@ class Compiled:
 
 def compile_network(net: Network, target: Target) -> Compiled:
     """Partition, check every design rule, quantize; all violations at once as an InputError."""
-    from nmcompile.quantize import quantize
+    from nmcompile.passes.quantize import quantize
     costs = population_costs(net)
     mapping = partition(net, target, costs)
     problems = [d for d in check_design_rules(net, target, mapping, costs) if d.severity == "error"]

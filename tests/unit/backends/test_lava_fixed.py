@@ -139,7 +139,7 @@ def test_float_network_is_a_bug_of_the_caller():
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_runs_every_example_the_quantizer_accepts(path):
     from nmcompile.frontends.modelfile import load_model
-    from nmcompile.quantize import quantize
+    from nmcompile.passes.quantize import quantize
 
     net = load_model(str(path)).with_steps(100)
     try:

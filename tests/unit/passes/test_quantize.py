@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from nmcompile.backends.emulator.lava_semantics import lava_weights
 from nmcompile.diagnostics import InputError
 from nmcompile.ir import LIF, Network, Population, Projection, SpikeArray
-from nmcompile.quantize import quantize
+from nmcompile.passes.quantize import quantize
 from nmcompile.targets import load_target
 
 

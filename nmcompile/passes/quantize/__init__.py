@@ -23,8 +23,8 @@ import numpy as np
 from nmcompile.diagnostics import Diagnostic, InputError
 from nmcompile.ir import LIF, FixedLIF, FixedProjection, Network, Population, Projection
 from nmcompile.ir import QuantizedNetwork
-from nmcompile.quant_report import STATE_LIMIT, PopulationReport, ProjectionReport, QuantReport
-from nmcompile.quant_report import register_magnitude
+from nmcompile.passes.quantize.report import (STATE_LIMIT, PopulationReport, ProjectionReport,
+                                              QuantReport, register_magnitude)
 from nmcompile.targets.schema import Numerics, Target
 
 MIN_THRESHOLD_MANT = 2 ** 8  # headroom never costs the threshold more than this resolution...
