@@ -29,10 +29,10 @@ def main() -> None:
     parser.add_argument("--synapses", type=int, default=10_000_000)
     parser.add_argument("--chips", type=int, default=64)
     args = parser.parse_args()
-    from nmcompile.mapping import partition, population_costs
-    from nmcompile.mapping.drc import check_design_rules
-    from nmcompile.mapping.partition import core_packets
-    from nmcompile.mapping.placement import inter_chip_packets
+    from nmcompile.passes.mapping import partition, population_costs
+    from nmcompile.passes.mapping.drc import check_design_rules
+    from nmcompile.passes.mapping.partition import core_packets
+    from nmcompile.passes.mapping.placement import inter_chip_packets
     from nmcompile.passes.quantize import quantize
     from nmcompile.targets import load_target
 

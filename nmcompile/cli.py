@@ -75,7 +75,7 @@ def _cmd_run(args) -> int:
     from nmcompile.frontends.modelfile import is_chip_image
     _check_run_flags(args)
     if is_chip_image(args.model):  # a chip image from `nmc compile -o`: run its integers
-        from nmcompile.mapping.image import read_image
+        from nmcompile.passes.mapping.image import read_image
         model = read_image(args.model).qnet
         net = model.network
     else:
@@ -153,8 +153,8 @@ def _cmd_compile(args) -> int:
     from nmcompile.files.atomic import atomic_output
     from nmcompile.backends import get_backend
     from nmcompile.driver import DEFAULT_TARGET, check_run_size
-    from nmcompile.mapping.pipeline import compile_network, emulator_run
-    from nmcompile.mapping.report import mapping_report
+    from nmcompile.passes.mapping.pipeline import compile_network, emulator_run
+    from nmcompile.passes.mapping.report import mapping_report
     from nmcompile.targets import load_target
     outputs = ("-o", args.output, "image"), ("--json", args.json, "json")
     _check_outputs(args, *outputs)
@@ -166,7 +166,7 @@ def _cmd_compile(args) -> int:
     compiled = compile_network(net, target)
     qnet, mapping = compiled.qnet, compiled.mapping
     if args.output:
-        from nmcompile.mapping.image import write_image
+        from nmcompile.passes.mapping.image import write_image
         write_image(args.output, qnet, mapping)
         print(f"{net.name}: {mapping.n_chips} chip(s), {mapping.cores.size} core(s) on "
               f"{target.name} -> {args.output}")

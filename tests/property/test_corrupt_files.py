@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nmcompile.diagnostics import InputError
-from nmcompile.mapping.image import read_image, write_image
-from nmcompile.mapping.pipeline import compile_network
+from nmcompile.passes.mapping.image import read_image, write_image
+from nmcompile.passes.mapping.pipeline import compile_network
 from nmcompile.frontends.modelfile import load_model
 from nmcompile.targets import load_target
 

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from nmcompile.diagnostics import InputError
-from nmcompile.mapping.image import read_image, write_image
-from nmcompile.mapping.pipeline import compile_network
+from nmcompile.passes.mapping.image import read_image, write_image
+from nmcompile.passes.mapping.pipeline import compile_network
 from nmcompile.frontends.modelfile import load_document, load_model
 from nmcompile.targets import load_target
 from nmcompile.frontends.modelfile.yamlmarks import parse
@@ -375,7 +375,7 @@ def test_a_forged_image_with_a_nan_parameter_is_refused(tmp_path, image_bytes):
     import dataclasses
     import hashlib
     import json
-    from nmcompile.mapping.image import model_hash
+    from nmcompile.passes.mapping.image import model_hash
     good = tmp_path / "good.nmc"
     good.write_bytes(image_bytes)
     net = read_image(str(good)).qnet.network

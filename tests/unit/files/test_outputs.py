@@ -32,7 +32,7 @@ def work(tmp_path, monkeypatch):
         raise AssertionError("a backend ran although an output was bad")
     monkeypatch.setattr("nmcompile.driver.run", no_run)
     monkeypatch.setattr("nmcompile.parity.check_parity", no_run)
-    monkeypatch.setattr("nmcompile.mapping.pipeline.compile_network", no_run)
+    monkeypatch.setattr("nmcompile.passes.mapping.pipeline.compile_network", no_run)
     return tmp_path
 
 

@@ -12,13 +12,13 @@ import pytest
 
 from nmcompile.cli import main
 from nmcompile.diagnostics import InputError
-from nmcompile.mapping.image import FORMAT_VERSION, MAGIC, read_image, write_image
-from nmcompile.mapping.pipeline import compile_network
+from nmcompile.passes.mapping.image import FORMAT_VERSION, MAGIC, read_image, write_image
+from nmcompile.passes.mapping.pipeline import compile_network
 from nmcompile.frontends.modelfile import load_model
 from nmcompile.result import Result
 from nmcompile.targets import load_target
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
+EXAMPLES = Path(__file__).parents[3] / "examples"
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from strategies import networks
 
 from nmcompile.ir import LIF, Network, Population, Projection
-from nmcompile.mapping import partition, population_costs
-from nmcompile.mapping.partition import core_packets, neuron_core_pairs
-from nmcompile.mapping.placement import inter_chip_packets
+from nmcompile.passes.mapping import partition, population_costs
+from nmcompile.passes.mapping.partition import core_packets, neuron_core_pairs
+from nmcompile.passes.mapping.placement import inter_chip_packets
 from nmcompile.targets import load_target
 
 

@@ -8,13 +8,13 @@ import numpy as np
 
 from nmcompile.cli import main
 from nmcompile.ir import source_spikes
-from nmcompile.mapping.pipeline import compile_network, emulator_run
-from nmcompile.mapping.report import mapping_report
+from nmcompile.passes.mapping.pipeline import compile_network, emulator_run
+from nmcompile.passes.mapping.report import mapping_report
 from nmcompile.frontends.modelfile import load_model
 from nmcompile.targets import load_target
 
-GOLDEN = Path(__file__).parents[1] / "golden" / "mapping"
-EXAMPLES = Path(__file__).parents[2] / "examples"
+GOLDEN = Path(__file__).parents[2] / "golden" / "mapping"
+EXAMPLES = Path(__file__).parents[3] / "examples"
 
 
 def test_model_too_big_for_tiny_lists_every_violation_exactly(monkeypatch, capsys):
