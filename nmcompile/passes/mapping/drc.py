@@ -15,8 +15,9 @@ from nmcompile.diagnostics import Diagnostic
 from nmcompile.ir import Network
 from nmcompile.targets.schema import Target
 
+from .blocks import Mapping
 from .costs import population_offsets
-from .partition import Mapping, PopulationCosts, neuron_core_pairs
+from .partition import PopulationCosts, neuron_core_pairs
 
 
 @dataclass(frozen=True, eq=False)

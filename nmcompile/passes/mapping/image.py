@@ -29,7 +29,7 @@ from nmcompile.ir import (LIF, MAX_STEPS, MODELS, FixedLIF, FixedProjection, Loc
                           Poisson, Population, Probe, Projection, QuantizedNetwork, SpikeArray,
                           decay_fraction)
 
-from .partition import Mapping
+from .blocks import Mapping
 
 MAGIC = "nmcompile-chip-image"
 FORMAT_VERSION = 2  # 2: the header hash covers the registers

@@ -11,8 +11,9 @@ from nmcompile.diagnostics import InputError
 from nmcompile.ir import Network, QuantizedNetwork
 from nmcompile.targets.schema import Target
 
+from .blocks import Mapping
 from .drc import check_design_rules
-from .partition import Mapping, PopulationCosts, partition, population_costs
+from .partition import PopulationCosts, partition, population_costs
 
 # quantize's own delay refusal repeats the design rule NM601 (which names the limit and a fix)
 _SAME_AS_DRC = {"NM611"}

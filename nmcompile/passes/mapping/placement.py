@@ -9,22 +9,20 @@ the sequential placement, so a cut is only ever kept when it lowers the traffic 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from networkx.algorithms.community import kernighan_lin_bisection
 
-if TYPE_CHECKING:
-    from .partition import Mapping
+from .blocks import Mapping
 
 KL_MAX_CORES = 2048     # beyond this (or KL_MAX_EDGES), Python KL costs more than it saves
 KL_MAX_EDGES = 200_000
 
 
-def place_cores(net, mapping: "Mapping", packets: sp.csr_matrix,
-                optimise: bool = True) -> "Mapping":
+def place_cores(net, mapping: Mapping, packets: sp.csr_matrix,
+                optimise: bool = True) -> Mapping:
     """Relabel logical cores 0..C-1 as global cores chip·cores_per_chip + k."""
     n_cores = packets.shape[0]
     cpc = mapping.cores_per_chip
@@ -66,7 +64,7 @@ def _bisect(graph: nx.Graph, nodes: list[int], chips: int, cpc: int) -> list[lis
             + _bisect(graph, sorted(part_b), chips - left, cpc))
 
 
-def inter_chip_packets(mapping: "Mapping", packets_by_global_core: sp.csr_matrix) -> int:
+def inter_chip_packets(mapping: Mapping, packets_by_global_core: sp.csr_matrix) -> int:
     """Packets whose source and destination cores sit on different chips."""
     coo = packets_by_global_core.tocoo()
     cross = coo.row // mapping.cores_per_chip != coo.col // mapping.cores_per_chip

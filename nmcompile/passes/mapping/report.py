@@ -20,8 +20,9 @@ from nmcompile.ir import Network, source_spikes
 from nmcompile.result import Result
 from nmcompile.targets.schema import Target
 
+from .blocks import Mapping
 from .costs import population_offsets
-from .partition import Mapping, PopulationCosts, neuron_core_pairs
+from .partition import PopulationCosts, neuron_core_pairs
 
 RESOURCES = ("neurons", "synaptic_words", "input_axons", "output_axons")
 

@@ -1,0 +1,45 @@
+"""The outcome of the mapping pass (DESIGN §5.3): contiguous blocks of LIF populations, each on
+one core. Made by partition.py, relabelled by placement.py, read by the design rules, the
+report and the chip image."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Mapping:
+    """Blocks [start, stop) of LIF populations, each on one core.
+
+    Global core id = chip · cores_per_chip + k."""
+
+    target: str
+    cores_per_chip: int
+    populations: tuple[str, ...]
+    block_pop: np.ndarray
+    block_start: np.ndarray
+    block_stop: np.ndarray
+    block_core: np.ndarray
+    placement: str = "sequential"
+
+    def neuron_cores(self, pop: str, size: int) -> np.ndarray:
+        """Global core of each neuron of `pop` (−1 for unplaced spike sources)."""
+        out = np.full(size, -1, np.int64)
+        if pop not in self.populations:
+            return out
+        for k in np.flatnonzero(self.block_pop == self.populations.index(pop)):
+            out[self.block_start[k]:self.block_stop[k]] = self.block_core[k]
+        return out
+
+    @property
+    def cores(self) -> np.ndarray:
+        return np.unique(self.block_core)
+
+    @property
+    def n_chips(self) -> int:
+        return int(np.unique(self.block_core // self.cores_per_chip).size)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"block_pop": self.block_pop, "block_start": self.block_start,
+                "block_stop": self.block_stop, "block_core": self.block_core}
