@@ -105,8 +105,8 @@ def _cmd_parity(args) -> int:
     from nmcompile.backends import get_backend
     from nmcompile.driver import check_run_size
     from nmcompile.parity import check_parity, with_v_probes
-    from nmcompile.parity_compare import Tolerance
-    from nmcompile.parity_report import format_table, write_json, write_junit
+    from nmcompile.parity.compare import Tolerance
+    from nmcompile.parity.report import format_table, write_json, write_junit
     outputs = ("--json", args.json, "json"), ("--junit", args.junit, "junit")
     _check_outputs(args, *outputs)
     tolerance = _tolerance(args.tolerance) if args.tolerance else Tolerance()
@@ -135,7 +135,7 @@ def _cmd_parity(args) -> int:
 
 def _tolerance(text: str):
     """Tolerance.parse, with a bare key ('abs') told to take a value rather than read as rel."""
-    from nmcompile.parity_compare import Tolerance
+    from nmcompile.parity.compare import Tolerance
     for item in (s.strip() for s in text.split(",")):
         if item in ("abs", "rel", "van_rossum", "tau_ms"):
             raise InputError(f"--tolerance: {item} needs a value, e.g. {item}=2")

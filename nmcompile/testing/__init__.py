@@ -20,8 +20,8 @@ def assert_parity(model, backends=None, *, steps: int | None = None, target: str
     """
     from nmcompile.ir import Network
     from nmcompile.parity import DEFAULT_BACKENDS, check_parity
-    from nmcompile.parity_compare import Tolerance
-    from nmcompile.parity_report import format_table
+    from nmcompile.parity.compare import Tolerance
+    from nmcompile.parity.report import format_table
     if isinstance(model, Network):
         net = model
     else:

@@ -65,7 +65,7 @@ def pytest_collect_file(file_path: Path, parent):
 
 def parity_settings(config) -> dict:
     """Keyword arguments of assert_parity from the ini options."""
-    from nmcompile.parity_compare import Tolerance
+    from nmcompile.parity.compare import Tolerance
     out: dict = {}
     if config.getini("nmcompile_parity_backends"):
         out["backends"] = [b for item in config.getini("nmcompile_parity_backends")
@@ -102,7 +102,7 @@ class ParityItem(pytest.Item):
     def runtest(self):
         from nmcompile.testing import assert_parity
         report = assert_parity(self.path, **parity_settings(self.config))
-        from nmcompile.parity_report import format_table
+        from nmcompile.parity.report import format_table
         self.add_report_section("call", "parity", format_table(report))
         for pair in report.pairs:
             self.user_properties.append((pair.name, pair.verdict))

@@ -5,7 +5,7 @@ import pytest
 
 from nmcompile.frontends.modelfile import load_model
 from nmcompile.parity import DEFAULT_BACKENDS, check_parity
-from nmcompile.parity_report import format_table
+from nmcompile.parity.report import format_table
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
 

@@ -16,7 +16,7 @@ from nmcompile.backends import get_backend
 from nmcompile.ir import LIF, Network, Population, Projection, SpikeArray, source_spikes
 from nmcompile.frontends.modelfile import load_model
 from nmcompile.parity import compare_results, with_v_probes
-from nmcompile.parity_compare import Mismatch
+from nmcompile.parity.compare import Mismatch
 
 pytestmark = [pytest.mark.slow, pytest.mark.lava]
 

@@ -15,7 +15,7 @@ from oracle import oracle_run
 from strategies import networks
 
 from nmcompile.backends import get_backend
-from nmcompile.parity_compare import compare_float_exact
+from nmcompile.parity.compare import compare_float_exact
 
 pytestmark = [pytest.mark.slow, pytest.mark.lava]
 N_NETWORKS = 50

@@ -7,14 +7,14 @@
 Pairs: every fixed-point backend against the first one (bit-exact), every float backend
 against the first one (float-exact), and the first float against the first fixed backend
 (within quantization). With the default order that is `lava-fixed vs emulator`,
-`brian2 vs lava` and `brian2 vs lava-fixed`. The spike comparisons live in parity_compare.
+`brian2 vs lava` and `brian2 vs lava-fixed`. The spike comparisons live in compare.py.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
 from nmcompile.ir import Network, Probe
-from nmcompile.parity_compare import (
+from nmcompile.parity.compare import (
     PairResult, Tolerance, compare_bit_exact, compare_float_exact, compare_quantized,
 )
 from nmcompile.result import Result

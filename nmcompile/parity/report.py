@@ -4,9 +4,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from nmcompile.files.atomic import atomic_output
-from nmcompile.parity import ParityReport
-from nmcompile.parity_compare import PairResult
 from nmcompile.files.strictjson import dumps
+from nmcompile.parity.compare import PairResult
+from nmcompile.parity.harness import ParityReport
 
 COLUMNS = ("pair", "contract", "verdict", "spikes compared", "mismatches",
            "first mismatch (step, population, neuron)")

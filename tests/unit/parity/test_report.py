@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from nmcompile.parity import BackendRun, ParityReport
-from nmcompile.parity_compare import Mismatch, PairResult, Tolerance
-from nmcompile.parity_report import format_table, to_json, write_json, write_junit
+from nmcompile.parity.compare import Mismatch, PairResult, Tolerance
+from nmcompile.parity.report import format_table, to_json, write_json, write_junit
 from nmcompile.result import Result
 
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from nmcompile.diagnostics import InputError
 from nmcompile.ir import LIF, Network, Population, Probe, Projection, SpikeArray
 from nmcompile.parity import compare_results, plan_pairs, with_v_probes
-from nmcompile.parity_compare import (
+from nmcompile.parity.compare import (
     Mismatch, Tolerance, compare_bit_exact, compare_float_exact, compare_quantized,
     van_rossum_sq,
 )
@@ -210,7 +210,7 @@ def test_tolerance_parse():
 
 
 def test_van_rossum_in_chunks_of_neurons_equals_one_pass(monkeypatch):
-    import nmcompile.parity_compare as pc
+    import nmcompile.parity.compare as pc
     rng = np.random.default_rng(0)
     a, b = rng.random((200, 50)) < 0.05, rng.random((200, 50)) < 0.05
     ka, kb = np.flatnonzero(a), np.flatnonzero(b)  # row-major: step·size + neuron
