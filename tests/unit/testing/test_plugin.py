@@ -1,7 +1,7 @@
 """The pytest plugin in a user's project: one line of configuration, one parity test per model."""
+import numpy  # noqa: F401  loaded here once: pytester's in-process runs would unload and reload it
 import pytest
-
-from test_parity_cli import CLEAR, EDGE
+from parity_models import CLEAR, EDGE
 
 pytest_plugins = ["pytester"]
 

@@ -3,26 +3,10 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from parity_models import CLEAR, EDGE
 
 from nmcompile.cli import main
 
-# Three inputs of 0.33334 cross v_th = 1 in floats, of 0.33333 do not; the 8-bit fixed-point
-# weights cannot tell the two apart, so float and fixed differ at the third input (step 9).
-EDGE = """\
-format: nmcompile/v1
-name: edge
-steps: 40
-populations:
-  src:
-    model: spike_array
-    size: 1
-    spikes: [[0, 2], [0, 5], [0, 8], [0, 11], [0, 14], [0, 17], [0, 20], [0, 23], [0, 26]]
-  out: {model: lif, size: 2, tau_syn: 0.001, tau_mem: .inf, v_th: 1.0}
-projections:
-  - {pre: src, post: out, connect: all_to_all, weight: [0.33334, 0.33333], delay: 1}
-"""
-CLEAR = (EDGE.replace("name: edge", "name: clear").replace("[0.33334, 0.33333]", "0.5")
-         .replace("v_th: 1.0", "v_th: 0.75"))
 EXACT = ["--backends", "brian2,emulator", "--tolerance", "abs=0,rel=0", "-q"]
 
 
@@ -80,7 +64,7 @@ def test_the_ci_example_workflow_calls_nmc_parity_with_valid_arguments():
     import yaml
 
     from nmcompile.cli import build_parser
-    workflow = yaml.safe_load((Path(__file__).parents[2] / "examples/ci/parity.yml").read_text())
+    workflow = yaml.safe_load((Path(__file__).parents[3] / "examples/ci/parity.yml").read_text())
     script = "\n".join(step.get("run", "") for step in workflow["jobs"]["parity"]["steps"])
     assert "set -o pipefail" in script  # else a failing nmc is hidden by tee
     call = re.search(r"nmc (parity .*?)\|", script.replace("\\\n", " "), re.S).group(1)
