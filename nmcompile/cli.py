@@ -37,8 +37,8 @@ def _check_outputs(args, *outputs: tuple[str, str | None, str]) -> None:
 def _load(args, *outputs: tuple[str, str | None, str]):
     """The model of `args.model`; no output may replace a file it read (connectivity .npz)."""
     from nmcompile.files.inputfiles import recording
-    from nmcompile.frontends.modelfile import load_model
     from nmcompile.files.outputs import check_not_inputs
+    from nmcompile.frontends.modelfile import load_model
     with recording() as read:
         net = load_model(args.model)
     check_not_inputs(read, outputs)
@@ -150,9 +150,9 @@ def _cmd_targets(args) -> int:
 
 
 def _cmd_compile(args) -> int:
-    from nmcompile.files.atomic import atomic_output
     from nmcompile.backends import get_backend
     from nmcompile.driver import DEFAULT_TARGET, check_run_size
+    from nmcompile.files.atomic import atomic_output
     from nmcompile.passes.mapping.pipeline import compile_network, emulator_run
     from nmcompile.passes.mapping.report import mapping_report
     from nmcompile.targets import load_target

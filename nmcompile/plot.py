@@ -9,8 +9,8 @@ import os
 
 import numpy as np
 
-from nmcompile.files.atomic import atomic_output
 from nmcompile.diagnostics import Diagnostic, InputError
+from nmcompile.files.atomic import atomic_output
 from nmcompile.ir import Location, Network, source_spikes
 from nmcompile.result import Result
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from nmcompile.files.atomic import check_writable, release, reserve
 from nmcompile.diagnostics import error
+from nmcompile.files.atomic import check_writable, release, reserve
 from nmcompile.ir import Location
 
 # kind -> (extensions, what it is)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from nmcompile.ir import Network
 from nmcompile.frontends.modelfile import FORMAT, load_document
 from nmcompile.frontends.modelfile.yamlmarks import Source
+from nmcompile.ir import Network
 
 
 def _plain(value):

@@ -12,9 +12,9 @@ import numpy as np
 import yaml
 
 from nmcompile.files.atomic import atomic_output
-from nmcompile.ir import LIF, Network, Poisson, Population, Projection
 from nmcompile.frontends.modelfile import FORMAT
 from nmcompile.frontends.modelfile.yamlmarks import DUMPER
+from nmcompile.ir import LIF, Network, Poisson, Population, Projection
 
 INLINE_LIMIT = 2_000
 

@@ -13,8 +13,8 @@ import pytest
 
 from nmcompile import driver
 from nmcompile.backends import get_backend
-from nmcompile.ir import LIF, Network, Population, Projection, SpikeArray, source_spikes
 from nmcompile.frontends.modelfile import load_model
+from nmcompile.ir import LIF, Network, Population, Projection, SpikeArray, source_spikes
 from nmcompile.parity import compare_results, with_v_probes
 from nmcompile.parity.compare import Mismatch
 

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nmcompile.diagnostics import InputError
+from nmcompile.frontends.modelfile import load_model
 from nmcompile.passes.mapping.image import read_image, write_image
 from nmcompile.passes.mapping.pipeline import compile_network
-from nmcompile.frontends.modelfile import load_model
 from nmcompile.targets import load_target
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmcompile import __version__
-from nmcompile.files.atomic import atomic_output
 from nmcompile.diagnostics import InputError, error
+from nmcompile.files.atomic import atomic_output
 from nmcompile.files.inputfiles import NpyArchive, UnreadableFile, printable
 from nmcompile.ir import (LIF, MAX_STEPS, MODELS, FixedLIF, FixedProjection, Location, Network,
                           Poisson, Population, Probe, Projection, QuantizedNetwork, SpikeArray,

@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 
 from nmcompile.diagnostics import InputError
+from nmcompile.frontends.modelfile import load_document, load_model
+from nmcompile.frontends.modelfile.yamlmarks import parse
 from nmcompile.passes.mapping.image import read_image, write_image
 from nmcompile.passes.mapping.pipeline import compile_network
-from nmcompile.frontends.modelfile import load_document, load_model
 from nmcompile.targets import load_target
-from nmcompile.frontends.modelfile.yamlmarks import parse
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
 TINY_TARGET = Path(__file__).parents[3] / "nmcompile" / "targets" / "tiny.yaml"

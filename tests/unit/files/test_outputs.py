@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nmcompile.files.atomic import PARTIAL_MARK
 from nmcompile.cli import main
+from nmcompile.files.atomic import PARTIAL_MARK
 from nmcompile.result import Result
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -181,8 +181,8 @@ def test_a_result_holds_every_population_sources_included(tmp_path, capsys):
     assert main(["run", str(EXAMPLES / "wta.yaml"), "-b", "emulator", "-q", "-o", str(out)]) == 0
     printed = capsys.readouterr().out
     result = Result.load(str(out))
-    from nmcompile.ir import source_spikes
     from nmcompile.frontends.modelfile import load_model
+    from nmcompile.ir import source_spikes
     net = load_model(str(EXAMPLES / "wta.yaml"))
     assert set(result.spikes) == set(net.populations)
     for pop in net.populations.values():

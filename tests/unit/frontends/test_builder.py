@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nmcompile.frontends.builder import NetworkBuilder
 from nmcompile.diagnostics import InputError
+from nmcompile.frontends.builder import NetworkBuilder
 from nmcompile.frontends.modelfile import load_model
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"

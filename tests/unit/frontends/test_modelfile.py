@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from nmcompile.diagnostics import InputError
-from nmcompile.ir import LIF, Network, Poisson, SpikeArray, source_spikes
 from nmcompile.frontends.modelfile import load_document, load_model
 from nmcompile.frontends.modelfile.yamlmarks import parse
+from nmcompile.ir import LIF, Network, Poisson, SpikeArray, source_spikes
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[3] / "examples").glob("*.yaml"))
 RANDOM = ("fixed_probability", "fixed_indegree")

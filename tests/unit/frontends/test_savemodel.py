@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from nmcompile.ir import LIF, Network, Population, Probe, Projection, SpikeArray
 from nmcompile.frontends.modelfile import load_model
 from nmcompile.frontends.savemodel import save_model, scalar_or_list, to_document
+from nmcompile.ir import LIF, Network, Population, Probe, Projection, SpikeArray
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 

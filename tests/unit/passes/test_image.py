@@ -12,9 +12,9 @@ import pytest
 
 from nmcompile.cli import main
 from nmcompile.diagnostics import InputError
+from nmcompile.frontends.modelfile import load_model
 from nmcompile.passes.mapping.image import FORMAT_VERSION, MAGIC, read_image, write_image
 from nmcompile.passes.mapping.pipeline import compile_network
-from nmcompile.frontends.modelfile import load_model
 from nmcompile.result import Result
 from nmcompile.targets import load_target
 

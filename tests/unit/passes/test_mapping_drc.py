@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from nmcompile.cli import main
+from nmcompile.frontends.modelfile import load_model
 from nmcompile.ir import source_spikes
 from nmcompile.passes.mapping.pipeline import compile_network, emulator_run
 from nmcompile.passes.mapping.report import mapping_report
-from nmcompile.frontends.modelfile import load_model
 from nmcompile.targets import load_target
 
 GOLDEN = Path(__file__).parents[2] / "golden" / "mapping"

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nmcompile.frontends.modelfile import load_model
 from nmcompile.passes.mapping.image import read_image, write_image
 from nmcompile.passes.mapping.pipeline import compile_network, emulator_run
-from nmcompile.frontends.modelfile import load_model
 from nmcompile.targets import load_target
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
