@@ -30,7 +30,7 @@ def check_run_size(net: Network, steps: object, backend: Backend) -> int:
     if steps is None or not 1 <= steps <= MAX_STEPS:
         raise InputError(f"steps must be an integer in 1..{MAX_STEPS}, got {shown!r}")
     need = steps * run_bytes_per_step(net, backend)
-    from nmcompile.frontends.modelfile.connectivity import available_memory
+    from nmcompile.memory import available_memory
     have = available_memory()
     if need > have:
         raise InputError(f"{steps:,} steps of {net.name} on {backend.name} need ~"

@@ -17,6 +17,8 @@ import zipfile
 
 import numpy as np
 
+from nmcompile.memory import available_memory
+
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
           (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"))
@@ -93,7 +95,6 @@ TEXT_MEMORY_SHARE = 8  # a model or target text may take this fraction of the fr
 def read_text_file(path: str | os.PathLike) -> bytes:
     """The bytes of the regular file at `path` (see open_regular_file), a YAML or JSON text:
     one too large to parse in the memory available (a 1 TB sparse file, say) is refused."""
-    from nmcompile.frontends.modelfile.connectivity import available_memory
     with open_regular_file(path) as fh:
         size, have = os.fstat(fh.fileno()).st_size, available_memory()
         if size > have // TEXT_MEMORY_SHARE:

@@ -100,7 +100,7 @@ def test_steps_beyond_the_cap_are_a_usage_error(capsys):
     ["parity", WTA, "--backends", "brian2,emulator"],
 ])
 def test_a_run_too_long_for_memory_is_refused_before_it_starts(command, capsys, monkeypatch):
-    monkeypatch.setattr("nmcompile.frontends.modelfile.connectivity.available_memory", lambda: 2**30)  # any machine
+    monkeypatch.setattr("nmcompile.memory.available_memory", lambda: 2**30)  # any machine
     code, out, err = nmc(capsys, *command, "--steps", "100000000")
     assert (code, out) == (2, "")
     assert err.startswith("nmc: 100,000,000 steps of winner-take-all on ")

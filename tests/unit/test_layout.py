@@ -124,3 +124,20 @@ def test_the_ir_imports_nothing_else_of_nmcompile():
     outside = sorted({f"{m} imports {t}" for m in _modules() if in_ir(m)
                       for t, _, _ in _imports(m) if not in_ir(t)})
     assert not outside, "\n".join(outside)
+
+
+def test_the_folders_import_each_other_without_a_circle():
+    """One level up: files/, frontends/, passes/, parity/, backends/, ... form no circle either
+    (modules at the package's top, the driver and the CLI among them, may use any folder)."""
+    def folder(name: str) -> str | None:
+        parts = name.split(".")
+        is_package = _modules()[name].name == "__init__.py" if name in _modules() else False
+        return ".".join(parts[:2]) if len(parts) > 2 or (len(parts) == 2 and is_package) \
+            else None
+    folders = nx.DiGraph()
+    for module, target in _graph().edges:
+        a, b = folder(module), folder(target)
+        if a and b and a != b:
+            folders.add_edge(a, b)
+    cycles = sorted(" -> ".join([*c, c[0]]) for c in nx.simple_cycles(folders))
+    assert not cycles, "folder circles:\n" + "\n".join(cycles)

@@ -48,19 +48,6 @@ def neighbourhood_size(radius: int, diagonal: bool, shape: tuple[int, ...]) -> i
     return int(counts.sum())
 
 
-def available_memory() -> int:
-    """Bytes the OS can still give us (MemAvailable), or physical memory where /proc is absent."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    import os
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
 def all_to_all(n_pre: int, n_post: int, self_ok: bool) -> tuple[np.ndarray, np.ndarray]:
     pre = np.repeat(np.arange(n_pre, dtype=np.int32), n_post)
     post = np.tile(np.arange(n_post, dtype=np.int32), n_pre)

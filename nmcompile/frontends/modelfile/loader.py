@@ -13,7 +13,7 @@ import numpy as np
 from nmcompile.diagnostics import InputError, error
 from nmcompile.files.inputfiles import UnreadableFile, check_regular_file, open_regular_file
 from nmcompile.files.inputfiles import read_text_file
-from nmcompile.frontends.modelfile.connectivity import available_memory
+from nmcompile.memory import available_memory
 from nmcompile.frontends.modelfile.fields import (NAME_RE, integer, number, positive_number,
                                                   unknown_name)
 from nmcompile.frontends.modelfile.projections import build_projections

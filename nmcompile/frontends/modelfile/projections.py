@@ -12,6 +12,7 @@ from nmcompile.frontends.modelfile.fields import NAME_RE, integer, number, unkno
 from nmcompile.frontends.modelfile.weights import draw_delays, draw_weights
 from nmcompile.frontends.modelfile.yamlmarks import Source, brief
 from nmcompile.ir import LIF, Population, Projection, stable_rng
+from nmcompile.memory import available_memory
 
 PROJ_KEYS = ["name", "pre", "post", "connect", "weight", "delay", "allow_self"]
 CONNECTORS = ["all_to_all", "one_to_one", "fixed_probability", "fixed_indegree", "grid", "list",
@@ -186,7 +187,7 @@ def check_memory(specs: list[Spec], src: Source) -> None:
         same = s.pre.name == s.post.name
         total += conn.expected_synapses(s.kind, s.arg, s.pre.size, s.post.size, s.self_ok, same,
                                         conn.grid_shape(s.post))
-    need, have = total * conn.BYTES_PER_SYNAPSE, conn.available_memory()
+    need, have = total * conn.BYTES_PER_SYNAPSE, available_memory()
     if need > have:
         raise src.fail(("projections",),
                        f"about {total:,.0f} synapses need ~{need / 2**30:,.1f} GiB to build, "
