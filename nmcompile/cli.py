@@ -196,6 +196,12 @@ def _steps(text: str) -> int:
     return value
 
 
+def _target(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give a target name (see nmc targets) or a YAML file")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nmc", description="Compile a spiking network for Brian2, Lava and a fixed-point "
@@ -217,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate on one backend; write spikes (.npz)")
     p.add_argument("model", help="model file, or chip image (.nmc) for a fixed-point backend")
     p.add_argument("--backend", "-b", required=True, help="brian2 | lava | lava-fixed | emulator")
-    p.add_argument("--target", "-t", help="chip target for fixed-point backends (name or YAML file)")
+    p.add_argument("--target", "-t", type=_target,
+                   help="chip target for fixed-point backends (name or YAML file)")
     p.add_argument("--steps", type=_steps, help="run length (default: the model's steps)")
     p.add_argument("-o", "--output", help="write the result here (.npz)")
     p.add_argument("--plot", help="write a spike raster plot here (.png, .pdf, .svg)")
@@ -234,7 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model")
     p.add_argument("--backends", default="brian2,lava,lava-fixed,emulator",
                    help="comma-separated (default: brian2,lava,lava-fixed,emulator)")
-    p.add_argument("--target", "-t", help="chip target for fixed-point backends (name or YAML file)")
+    p.add_argument("--target", "-t", type=_target,
+                   help="chip target for fixed-point backends (name or YAML file)")
     p.add_argument("--steps", type=_steps, help="run length (default: the model's steps)")
     p.add_argument("--tolerance", help="float vs fixed, per population: 'abs=2,rel=0.25,tau_ms=10' "
                    "(the defaults; add van_rossum=X to judge that distance too)")
@@ -248,7 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compile", help="quantize for a target and report what was lost")
     p.add_argument("model")
-    p.add_argument("--target", "-t", help="chip target (name or YAML file; default loihi2)")
+    p.add_argument("--target", "-t", type=_target,
+                   help="chip target (name or YAML file; default loihi2)")
     p.add_argument("-o", "--output", help="write the chip image here (.nmc)")
     p.add_argument("--report", action="store_true",
                    help="print the quantization and mapping report (printed anyway without -o)")

@@ -16,12 +16,14 @@ from nmcompile.result import Result
 
 
 def plot_format(path: str) -> str:
-    """The image format named by the extension (.png, .pdf, .svg: see nmcompile.files.outputs)."""
-    fmt = os.path.splitext(path)[1][1:].lower()
-    if fmt not in ("png", "pdf", "svg"):
-        raise InputError(Diagnostic("error", "NM501", f"unknown image format {fmt!r} for a "
-                                    "plot; use .png, .pdf or .svg", Location(file=path)))
-    return fmt
+    """The image format named by the extension (the plot kind of nmcompile.files.outputs)."""
+    from nmcompile.files.outputs import KINDS
+    extensions = KINDS["plot"][0]
+    fmt = os.path.splitext(path)[1].lower()
+    if fmt not in extensions:
+        raise InputError(Diagnostic("error", "NM501", f"unknown image format {fmt[1:]!r} for a "
+                                    f"plot; use {', '.join(extensions)}", Location(file=path)))
+    return fmt[1:]
 
 
 def raster_plot(result: Result, net: Network, path: str) -> None:

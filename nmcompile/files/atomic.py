@@ -48,9 +48,14 @@ def reserve(path: str) -> None:
     if key in _reserved:
         return
     check_writable(path)
+    folder = os.path.dirname(key)
+    try:  # the longest legal output name still leaves room for the mark and 8 random letters
+        room = os.pathconf(folder, "PC_NAME_MAX") - len(PARTIAL_MARK) - 8
+    except (OSError, ValueError):
+        room = 255 - len(PARTIAL_MARK) - 8
     try:
-        fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + PARTIAL_MARK,
-                                   dir=os.path.dirname(key))
+        fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path)[:max(room, 1)] + PARTIAL_MARK,
+                                   dir=folder)
     except OSError as exc:
         raise error(f"cannot write: {exc.strerror or exc}", Location(file=path)) from None
     os.close(fd)

@@ -208,3 +208,19 @@ def test_an_output_may_not_replace_a_file_the_model_reads(work, capsys, argv):
     text = Path("m.yaml").read_text().replace("connect: one_to_one", "connect: {file: conn.npz}")
     Path("m.yaml").write_text(text)
     _refused(capsys, argv, f"{argv[-1]}: -o would overwrite the input ")
+
+
+def test_the_longest_legal_output_name_is_written(tmp_path, monkeypatch, capsys):
+    """The temporary file's name is cut to fit: an output of 251 characters is still legal."""
+    monkeypatch.chdir(tmp_path)
+    name = "a" * 247 + ".npz"
+    assert main(["run", str(EXAMPLES / "wta.yaml"), "-b", "emulator", "-q", "-o", name]) == 0
+    assert os.listdir() == [name]
+
+
+@pytest.mark.parametrize("command", [["compile", "m.yaml"], ["run", "m.yaml", "-b", "emulator"]])
+def test_an_empty_target_is_a_usage_error_not_the_default(work, capsys, command):
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--target", ""])
+    assert info.value.code == 2
+    assert "argument --target/-t: give a target name" in capsys.readouterr().err
