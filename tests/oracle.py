@@ -3,25 +3,21 @@
     from oracle import oracle_run          # tests/ is on pytest's pythonpath
     result = oracle_run(net, steps)        # -> nmcompile.result.Result
 
-Per step t, for every LIF population (in the order of Lava's PyLifModelFloat and
-PyLifRefractoryModelFloat, whose float operations it repeats one by one):
+Per step t: every LIF population's input
 
     a    = Σ w over synapses whose pre neuron spiked at t - delay
            (projections in network order, synapses in their COO order)
-    u    = u·(1-du);  u = u + a
-    v    = v·(1-dv) + u + bias                     (refractory = 0, left to right)
-    v    = v·(1-dv) + (u + bias)                   (refractory r ≥ 1, only neurons not within
-                                                    r steps after their last spike)
-    s    = v > v_th;  v = 0 where s
 
-Spike sources come from nmcompile.ir.source_raster. The Result holds spikes of every LIF
-population and the probed u/v traces (steps × neurons, values after the reset).
+then the model's own float reference step (nmcompile.ir.lif_step: the float operations of
+Lava's PyLifModelFloat and PyLifRefractoryModelFloat, one by one). Spike sources come from
+nmcompile.ir.source_raster. The Result holds spikes of every LIF population and the probed
+u/v traces (steps × neurons, values after the reset).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from nmcompile.ir import LIF, Network, source_raster
+from nmcompile.ir import LIFState, Network, lif_step, source_raster
 from nmcompile.result import Result
 
 
@@ -33,9 +29,7 @@ def oracle_run(net: Network, steps: int | None = None) -> Result:
         fired[pop.name] = (source_raster(pop, net, steps) if pop.is_source
                            else np.zeros((steps, pop.size), dtype=bool))
     lif = {p.name: p for p in net.lif_populations()}
-    u = {name: np.zeros(p.size) for name, p in lif.items()}
-    v = {name: np.zeros(p.size) for name, p in lif.items()}
-    last_spike = {name: np.full(p.size, -(10 ** 9)) for name, p in lif.items()}
+    state = {name: LIFState.zeros(p.size) for name, p in lif.items()}
     traces = {(pr.population, pr.var): np.zeros((steps, lif[pr.population].size))
               for pr in net.probes}
 
@@ -48,21 +42,9 @@ def oracle_run(net: Network, steps: int | None = None) -> Result:
             hit[ok] = fired[proj.pre][src_step[ok], proj.pre_idx[ok]]
             np.add.at(a[proj.post], proj.post_idx[hit], proj.weight[hit])
         for name, pop in lif.items():
-            m: LIF = pop.model
-            du, dv = m.du(net.dt), m.dv(net.dt)
-            u[name] = u[name] * (1 - du)
-            u[name] = u[name] + a[name]
-            if m.refractory == 0:
-                v[name] = v[name] * (1 - dv) + u[name] + m.bias
-            else:
-                free = last_spike[name] + m.refractory < t
-                v[name][free] = v[name][free] * (1 - dv) + (u[name][free] + m.bias)
-            s = v[name] > m.v_th
-            v[name][s] = 0.0
-            last_spike[name][s] = t
-            fired[name][t] = s
+            fired[name][t] = lif_step(pop.model, state[name], a[name], t, net.dt)
         for (pop_name, var), trace in traces.items():
-            trace[t] = (u if var == "u" else v)[pop_name]
+            trace[t] = getattr(state[pop_name], var)
 
     return Result.from_raster({name: fired[name] for name in lif}, traces,
                               {"backend": "oracle", "steps": steps, "dt": net.dt})

@@ -1,43 +1,10 @@
-"""Neuron models and spike sources: one small frozen dataclass each, equations in the docstring."""
+"""Spike sources: populations whose spikes are given, not computed (realised in ir/sources.py)."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-
-
-@dataclass(frozen=True, kw_only=True)
-class LIF:
-    """Current-based leaky integrate-and-fire neuron, Loihi style (DESIGN §2).
-
-    du = 1 - exp(-dt/tau_syn), dv = 1 - exp(-dt/tau_mem) (0 when tau is inf)
-    u[t] = u[t-1]·(1-du) + a[t]
-    v[t] = v[t-1]·(1-dv) + u[t] + bias       (refractory: (u[t] + bias) grouped, v held at 0)
-    s[t] = v[t] > v_th;  v[t] = 0 where s[t]
-    """
-
-    kind: ClassVar[str] = "lif"
-    is_source: ClassVar[bool] = False
-    tau_syn: float
-    tau_mem: float
-    v_th: float
-    bias: float = 0.0
-    refractory: int = 0
-
-    def du(self, dt: float) -> float:
-        """Fraction of u lost per step."""
-        return decay_fraction(dt, self.tau_syn)
-
-    def dv(self, dt: float) -> float:
-        """Fraction of v lost per step."""
-        return decay_fraction(dt, self.tau_mem)
-
-
-def decay_fraction(dt: float, tau: float) -> float:
-    """1 - exp(-dt/tau), exactly 0.0 for tau = inf."""
-    return 0.0 if math.isinf(tau) else 1.0 - math.exp(-dt / tau)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -72,7 +39,3 @@ class SpikeArray:
                 and np.array_equal(self.steps, other.steps))
 
     __hash__ = None  # type: ignore[assignment]
-
-
-NeuronModel = LIF | Poisson | SpikeArray
-MODELS: dict[str, type] = {m.kind: m for m in (LIF, Poisson, SpikeArray)}
