@@ -2,21 +2,26 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 from nmcompile.diagnostics import Diagnostic
-from nmcompile.ir import LIF, Network, QuantizedNetwork
+from nmcompile.ir import Network, QuantizedNetwork
 from nmcompile.result import Result
 
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a backend can run; anything else is refused before the run starts."""
+    """What a backend can run; anything else is refused before the run starts.
 
-    models: frozenset[str]
+    `models` maps each model kind the backend runs to the optional features of that model it
+    supports (the names a model's `features()` gives, e.g. LIF's "refractory"): a population
+    using a feature its backend lacks is refused by name, per model and per feature.
+    """
+
+    models: Mapping[str, frozenset[str]]
     fixed_point: bool = False          # runs a QuantizedNetwork instead of a float Network
-    refractory: bool = True            # LIF refractory > 0
     max_delay: int | None = None       # steps (IR delay), None = unbounded
     probe_vars: frozenset[str] = frozenset({"u", "v"})
 
@@ -43,10 +48,12 @@ class Backend(ABC):
                 out.append(Diagnostic("error", "NM401",
                                       f"population {pop.name}: model {pop.model.kind!r} is not "
                                       f"supported by backend {self.name}", pop.location))
-            elif isinstance(pop.model, LIF) and pop.model.refractory and not caps.refractory:
-                out.append(Diagnostic("error", "NM402",
-                                      f"population {pop.name}: refractory {pop.model.refractory} "
-                                      f"> 0 is not supported by backend {self.name}", pop.location))
+                continue
+            for feature, used in pop.model.features().items():
+                if feature not in caps.models[pop.model.kind]:
+                    out.append(Diagnostic("error", "NM402",
+                                          f"population {pop.name}: {used} is not supported by "
+                                          f"backend {self.name}", pop.location))
         if caps.max_delay is not None:
             for proj in net.projections:
                 r = proj.delay_range()

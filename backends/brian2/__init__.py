@@ -16,9 +16,9 @@ class Brian2Backend(Backend):
     on stderr, "auto": only if stderr is a terminal; see nmcompile.progress)."""
 
     name = "brian2"
-    capabilities = Capabilities(models=frozenset({"lif", "poisson", "spike_array"}),
-                                refractory=True, max_delay=None,
-                                probe_vars=frozenset({"u", "v"}))
+    capabilities = Capabilities(models={"lif": frozenset({"refractory"}),
+                                        "poisson": frozenset(), "spike_array": frozenset()},
+                                max_delay=None, probe_vars=frozenset({"u", "v"}))
 
     @classmethod
     def missing_dependency(cls) -> str | None:

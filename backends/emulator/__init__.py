@@ -14,8 +14,9 @@ class EmulatorBackend(Backend):
     """
 
     name = "emulator"
-    capabilities = Capabilities(models=frozenset({"lif", "poisson", "spike_array"}),
-                                fixed_point=True, refractory=False)
+    # per model, the optional features it runs: none yet (no fixed-point refractory model)
+    capabilities = Capabilities(models={"lif": frozenset(), "poisson": frozenset(),
+                                        "spike_array": frozenset()}, fixed_point=True)
 
     def run(self, model: QuantizedNetwork, steps: int, *, options: dict) -> Result:
         from .engine import emulate

@@ -23,7 +23,7 @@ from nmcompile.diagnostics import InternalError
 from nmcompile.ir import Network, QuantizedNetwork
 from nmcompile.result import Result
 
-_MODELS = frozenset({"lif", "poisson", "spike_array"})
+_SOURCES = {"poisson": frozenset(), "spike_array": frozenset()}
 
 
 class _LavaBackend(Backend):
@@ -45,7 +45,7 @@ class LavaFloatBackend(_LavaBackend):
 
     name = "lava"
     select_tag = "floating_pt"
-    capabilities = Capabilities(models=_MODELS)
+    capabilities = Capabilities(models={"lif": frozenset({"refractory"}), **_SOURCES})
 
     def run(self, model: Network | QuantizedNetwork, steps: int, *, options: dict) -> Result:
         if not isinstance(model, Network):  # driver.prepare lowers for capabilities.fixed_point
@@ -64,7 +64,9 @@ class LavaFixedBackend(_LavaBackend):
     name = "lava-fixed"
     select_tag = "fixed_pt"
     # Loihi 2 delays are 6 bits (Lava delay 0..63), i.e. IR delay 1..64.
-    capabilities = Capabilities(models=_MODELS, fixed_point=True, refractory=False, max_delay=64)
+    # Lava 0.10 has no bit-accurate refractory LIF: refractory is not among LIF's features here
+    capabilities = Capabilities(models={"lif": frozenset(), **_SOURCES}, fixed_point=True,
+                                max_delay=64)
 
     def run(self, model: Network | QuantizedNetwork, steps: int, *, options: dict) -> Result:
         if not isinstance(model, QuantizedNetwork):  # driver.prepare quantizes first

@@ -27,6 +27,11 @@ class LIF:
     bias: float = 0.0
     refractory: int = 0
 
+    def features(self) -> dict[str, str]:
+        """The optional features this parameter set uses, each with how to name it to a user
+        (a backend declares which it supports: backends/base.py Capabilities)."""
+        return {"refractory": f"refractory {self.refractory} > 0"} if self.refractory else {}
+
     def du(self, dt: float) -> float:
         """Fraction of u lost per step."""
         return decay_fraction(dt, self.tau_syn)

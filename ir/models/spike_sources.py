@@ -19,6 +19,9 @@ class Poisson:
     is_source: ClassVar[bool] = True
     rate: np.ndarray  # Hz, one per neuron
 
+    def features(self) -> dict[str, str]:
+        return {}
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Poisson) and np.array_equal(self.rate, other.rate)
 
@@ -33,6 +36,9 @@ class SpikeArray:
     is_source: ClassVar[bool] = True
     neurons: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     steps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def features(self) -> dict[str, str]:
+        return {}
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, SpikeArray) and np.array_equal(self.neurons, other.neurons)
