@@ -16,8 +16,9 @@ class Capabilities:
     """What a backend can run; anything else is refused before the run starts.
 
     `models` maps each model kind the backend runs to the optional features of that model it
-    supports (the names a model's `features()` gives, e.g. LIF's "refractory"): a population
-    using a feature its backend lacks is refused by name, per model and per feature.
+    supports (the names a model's `features()` gives, e.g. LIF's "refractory", and "current"
+    for an injected current): a population using a feature its backend lacks is refused by
+    name, per model and per feature. Backends pass their ModelRegistry (backends/registry.py).
     """
 
     models: Mapping[str, frozenset[str]]
@@ -49,7 +50,10 @@ class Backend(ABC):
                                       f"population {pop.name}: model {pop.model.kind!r} is not "
                                       f"supported by backend {self.name}", pop.location))
                 continue
-            for feature, used in pop.model.features().items():
+            used_features = dict(pop.model.features())
+            if net.has_current(pop.name):
+                used_features["current"] = "an injected current"
+            for feature, used in used_features.items():
                 if feature not in caps.models[pop.model.kind]:
                     out.append(Diagnostic("error", "NM402",
                                           f"population {pop.name}: {used} is not supported by "

@@ -7,23 +7,11 @@ from typing import Iterator
 import networkx as nx
 import numpy as np
 
+from .currents import population_current
+from .location import Location
 from .models import LIF, NeuronModel
 
 MAX_STEPS = 2**31 - 1  # the longest run and the last spike step: far beyond any real run
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where an object came from, for diagnostics: file, line and path inside the document."""
-
-    file: str | None = None
-    line: int | None = None
-    path: str | None = None
-
-    def __str__(self) -> str:
-        head = f"{self.file}:{self.line}" if self.line is not None else \
-            f"{self.file or '<network>'}"  # f-string: a file given as a Path is text too
-        return f"{head}: {self.path}" if self.path else head
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -98,6 +86,7 @@ class Network:
     populations: dict[str, Population]
     projections: tuple[Projection, ...] = ()
     probes: tuple[Probe, ...] = ()
+    currents: tuple = ()      # ir.currents.Current, in file order
     dt: float = 1.0
     steps: int = 100
     seed: int = 0
@@ -108,7 +97,8 @@ class Network:
                 and (self.name, self.dt, self.steps, self.seed)
                 == (other.name, other.dt, other.steps, other.seed)
                 and list(self.populations.items()) == list(other.populations.items())
-                and self.projections == other.projections and self.probes == other.probes)
+                and self.projections == other.projections and self.probes == other.probes
+                and tuple(self.currents) == tuple(other.currents))
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -131,6 +121,14 @@ class Network:
 
     def lif_populations(self) -> Iterator[Population]:
         return (p for p in self.populations.values() if isinstance(p.model, LIF))
+
+    def current(self, population: str, steps: int):
+        """The injected current of one population, (steps × size) float64, or None."""
+        return population_current(self.currents, population, self.populations[population].size,
+                                  steps)
+
+    def has_current(self, population: str) -> bool:
+        return any(c.population == population for c in self.currents)
 
     def incoming(self, post: str) -> list[Projection]:
         return [p for p in self.projections if p.post == post]

@@ -9,7 +9,8 @@ Per step t: every LIF population's input
            (projections in network order, synapses in their COO order)
 
 then the model's own float reference step (nmcompile.ir.lif_step: the float operations of
-Lava's PyLifModelFloat and PyLifRefractoryModelFloat, one by one). Spike sources come from
+Lava's PyLifModelFloat and PyLifRefractoryModelFloat, one by one), from u_init/v_init and
+with the population's injected current (Network.current). Spike sources come from
 nmcompile.ir.source_raster. The Result holds spikes of every LIF population and the probed
 u/v traces (steps × neurons, values after the reset).
 """
@@ -29,7 +30,8 @@ def oracle_run(net: Network, steps: int | None = None) -> Result:
         fired[pop.name] = (source_raster(pop, net, steps) if pop.is_source
                            else np.zeros((steps, pop.size), dtype=bool))
     lif = {p.name: p for p in net.lif_populations()}
-    state = {name: LIFState.zeros(p.size) for name, p in lif.items()}
+    state = {name: LIFState.initial(p.model, p.size) for name, p in lif.items()}
+    current = {name: net.current(name, steps) for name in lif}
     traces = {(pr.population, pr.var): np.zeros((steps, lif[pr.population].size))
               for pr in net.probes}
 
@@ -42,7 +44,9 @@ def oracle_run(net: Network, steps: int | None = None) -> Result:
             hit[ok] = fired[proj.pre][src_step[ok], proj.pre_idx[ok]]
             np.add.at(a[proj.post], proj.post_idx[hit], proj.weight[hit])
         for name, pop in lif.items():
-            fired[name][t] = lif_step(pop.model, state[name], a[name], t, net.dt)
+            c = current[name]
+            fired[name][t] = lif_step(pop.model, state[name], a[name], t, net.dt,
+                                      None if c is None else c[t])
         for (pop_name, var), trace in traces.items():
             trace[t] = getattr(state[pop_name], var)
 
