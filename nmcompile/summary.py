@@ -1,7 +1,11 @@
 """Human summaries of a Network for `nmc validate` and `nmc info`."""
 from __future__ import annotations
 
-from nmcompile.ir import LIF, Network
+import numpy as np
+
+from nmcompile.ir import Current, Network
+
+BRIEF_NEURONS = 8  # a current's neuron list longer than this is shown as a count
 
 
 def one_line_summary(net: Network) -> str:
@@ -24,12 +28,9 @@ def info_table(net: Network) -> str:
     width = max(len(n) for n in net.populations)
     for pop in net.populations.values():
         m = pop.model
-        detail = (f"tau_syn {m.tau_syn} tau_mem {m.tau_mem} v_th {m.v_th} bias {m.bias} "
-                  f"refractory {m.refractory}" if isinstance(m, LIF) else
-                  f"{len(m.steps)} spikes" if m.kind == "spike_array" else
-                  f"rate {m.rate.min():g}-{m.rate.max():g} Hz")
         shape = f" shape {list(pop.shape)}" if pop.shape else ""
-        lines.append(f"  {pop.name:<{width}}  {m.kind:<11} {pop.size:>8,}{shape}  {detail}")
+        lines.append(f"  {pop.name:<{width}}  {m.kind:<11} {pop.size:>8,}{shape}  "
+                     f"{model_detail(m)}")
     if net.projections:
         lines.append("projections:")
         width = max(len(p.name) for p in net.projections)
@@ -40,4 +41,49 @@ def info_table(net: Network) -> str:
                          f"{wr}  delays {format_range(p.delay_range())}")
     if net.probes:
         lines.append("probes: " + ", ".join(f"{p.population}.{p.var}" for p in net.probes))
+    if net.currents:
+        lines.append("currents:")
+        width = max(len(c.population) for c in net.currents)
+        lines += [f"  {c.population:<{width}}  {current_detail(c)}" for c in net.currents]
     return "\n".join(lines)
+
+
+def model_detail(m) -> str:
+    """A source's spikes or rates; a neuron model's required parameters and those not at their
+    default (per-neuron values as one value or a range), and whether it cannot spike."""
+    if m.kind == "spike_array":
+        return f"{len(m.steps)} spikes"
+    if m.kind == "poisson":
+        return f"rate {m.rate.min():g}-{m.rate.max():g} Hz"
+    parts = []
+    for p in m.PARAMS:
+        value = getattr(m, p.name)
+        if isinstance(value, np.ndarray):
+            low, high = value.min(), value.max()
+            parts.append(f"{p.name} {low:.4g} per neuron" if low == high else
+                         f"{p.name} {low:.4g}..{high:.4g} per neuron")
+        elif p.required or value != p.default:
+            parts.append(f"{p.name} {value}")
+    if "non_spiking" in m.features():
+        parts.append("(non-spiking)")
+    return " ".join(parts)
+
+
+def current_detail(c: Current) -> str:
+    """Kind, extent and values of one injected current, and the neurons it goes to."""
+    if c.kind == "file":
+        v = c.values
+        extent = f"{v.shape[0]:,} steps" + (f" x {v.shape[1]:,} neurons" if v.ndim == 2 else "")
+    else:
+        v = c.points[:, 1]
+        at = c.points[:, 0].astype(np.int64)
+        extent = f"{len(at)} point{'s' if len(at) > 1 else ''} at steps {at[0]}" + \
+                 (f"..{at[-1]}" if len(at) > 1 else "")
+    values = f"{v.min():.4g}" if v.min() == v.max() else f"{v.min():.4g}..{v.max():.4g}"
+    if c.neurons is None:
+        to = "every neuron"
+    elif len(c.neurons) > BRIEF_NEURONS:
+        to = f"{len(c.neurons):,} neurons"
+    else:
+        to = "neurons " + ", ".join(str(n) for n in c.neurons)
+    return f"{c.kind:<5}  {extent}, values {values}  to {to}"

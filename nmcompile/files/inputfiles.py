@@ -144,6 +144,11 @@ class NpyArchive:
         finally:
             self._fh.close()
 
+    def size(self, name: str) -> int:
+        """The bytes member `name` holds uncompressed — what reading it allocates — so that a
+        loader can weigh them against the memory available before it reads."""
+        return self._checked_info(name).file_size
+
     def read(self, name: str) -> bytes:
         """The bytes of member `name`."""
         try:

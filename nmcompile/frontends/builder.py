@@ -2,6 +2,8 @@
 through the same checks and random draws, so a built network equals its file twin."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from nmcompile.frontends.modelfile import FORMAT, load_document
@@ -34,17 +36,25 @@ class NetworkBuilder:
 
     def __init__(self, name: str, *, dt: float = 1.0, steps: int = 100, seed: int = 0):
         self.doc: dict = {"format": FORMAT, "name": name, "dt": dt, "steps": steps, "seed": seed,
-                          "populations": {}, "projections": [], "probes": []}
+                          "populations": {}, "projections": [], "probes": [], "currents": []}
 
     def _population(self, name: str, spec: dict) -> str:
         self.doc["populations"][name] = _plain({k: v for k, v in spec.items() if v is not None})
         return name
 
+    def neuron(self, name: str, model: str, *, size: int, shape=None, **params) -> str:
+        """A population of any neuron model, its parameters named as in the model file
+        (the model's PARAMS); lif() is this with LIF's parameters spelled out."""
+        return self._population(name, dict(model=model, size=size, shape=shape, **params))
+
     def lif(self, name: str, *, size: int, tau_syn: float, tau_mem: float, v_th: float,
-            bias: float = 0.0, refractory: int = 0, shape=None) -> str:
-        return self._population(name, dict(model="lif", size=size, shape=shape, tau_syn=tau_syn,
-                                           tau_mem=tau_mem, v_th=v_th, bias=bias,
-                                           refractory=refractory))
+            bias=0.0, refractory: int = 0, reset: str = "zero", v_init=0.0, u_init=0.0,
+            shape=None) -> str:
+        """bias, v_init, u_init: a number, one per neuron (list or array), or a distribution
+        {"uniform": [lo, hi]} / {"normal": [mean, std]} drawn at build time from the seed."""
+        return self.neuron(name, "lif", size=size, shape=shape, tau_syn=tau_syn, tau_mem=tau_mem,
+                           v_th=v_th, bias=bias, refractory=refractory, reset=reset,
+                           v_init=v_init, u_init=u_init)
 
     def poisson(self, name: str, *, size: int, rate, shape=None) -> str:
         return self._population(name, dict(model="poisson", size=size, shape=shape, rate=rate))
@@ -63,6 +73,15 @@ class NetworkBuilder:
 
     def probe(self, population: str, var: str) -> None:
         self.doc["probes"].append({"population": population, "var": var})
+
+    def current(self, population: str, *, steps=None, ramp=None, file=None,
+                neurons=None) -> None:
+        """An injected current (DESIGN §2.5): exactly one of steps or ramp ([[step, value], ...])
+        or file (an .npz with array `current`, relative to build()'s base_dir); neurons: the
+        indices it goes to (default every neuron)."""
+        spec = dict(population=population, neurons=neurons, steps=steps, ramp=ramp,
+                    file=None if file is None else os.fspath(file))
+        self.doc["currents"].append(_plain({k: v for k, v in spec.items() if v is not None}))
 
     def build(self, base_dir: str = ".") -> Network:
         return load_document(self.doc, Source(f"<builder {self.doc['name']}>"), base_dir)

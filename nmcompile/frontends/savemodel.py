@@ -1,8 +1,10 @@
 """Network -> model file v1, such that load_model(save_model(net)) == net.
 
-Random draws are written out as realised values (explicit synapse lists), so the saved file
-no longer depends on the seed for its structure. Projections past INLINE_LIMIT synapses go to
-a sidecar .npz next to the model (`connect: {file: ...}`) to keep the YAML readable.
+Random draws are written out as realised values (explicit synapse lists, per-neuron lists), so
+the saved file no longer depends on the seed for its structure. Projections past INLINE_LIMIT
+synapses go to a sidecar .npz next to the model (`connect: {file: ...}`) to keep the YAML
+readable, and so do the values of file currents (`<stem>.currents.<index>.npz`: the dot keeps
+the name apart from every projection's sidecar, as projection names have none).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import yaml
 from nmcompile.files.atomic import atomic_output
 from nmcompile.frontends.modelfile import FORMAT
 from nmcompile.frontends.modelfile.yamlmarks import DUMPER
-from nmcompile.ir import LIF, Network, Poisson, Population, Projection
+from nmcompile.ir import Current, Network, Poisson, Population, Projection
 
 INLINE_LIMIT = 2_000
 
@@ -33,6 +35,14 @@ def to_document(net: Network, sidecar_prefix: str | None = None) -> tuple[dict, 
            "populations": {p.name: population_doc(p) for p in net.populations.values()},
            "projections": projections,
            "probes": [{"population": p.population, "var": p.var} for p in net.probes]}
+    if net.currents:
+        doc["currents"] = []
+        for index, current in enumerate(net.currents):
+            spec = current_doc(current)
+            if current.kind == "file":  # named after the network when there is no prefix
+                spec["file"] = f"{sidecar_prefix or net.name}.currents.{index}.npz"
+                sidecars[spec["file"]] = {"current": current.values}
+            doc["currents"].append(spec)
     return doc, sidecars
 
 
@@ -41,14 +51,29 @@ def population_doc(pop: Population) -> dict:
     out: dict = {"model": m.kind, "size": int(pop.size)}
     if pop.shape:
         out["shape"] = [int(d) for d in pop.shape]
-    if isinstance(m, LIF):
-        out.update(tau_syn=m.tau_syn, tau_mem=m.tau_mem, v_th=m.v_th, bias=m.bias,
-                   refractory=m.refractory)
+    if not m.is_source:  # every parameter of the model's table, per-neuron values as lists
+        out.update({p.name: plain(getattr(m, p.name)) for p in m.PARAMS})
     elif isinstance(m, Poisson):
         out["rate"] = scalar_or_list(m.rate)
     else:
         out["spikes"] = [[int(n), int(t)] for n, t in zip(m.neurons, m.steps)]
     return out
+
+
+def plain(value):
+    """A parameter value as YAML writes it: an array as a list of Python numbers."""
+    return value.tolist() if isinstance(value, (np.ndarray, np.generic)) else value
+
+
+def current_doc(current: Current) -> dict:
+    """population, neurons, and steps or ramp as their points (a file current's `file` names
+    its sidecar, which to_document adds)."""
+    spec: dict = {"population": current.population}
+    if current.neurons is not None:
+        spec["neurons"] = current.neurons.tolist()
+    if current.kind != "file":
+        spec[current.kind] = [[int(t), float(v)] for t, v in current.points]
+    return spec
 
 
 def projection_doc(proj: Projection, sidecar_prefix: str | None) -> tuple[dict, dict | None]:

@@ -48,6 +48,14 @@ GOOD_CONN = npz_bytes(pre=np.arange(4), post=np.arange(4))
 WTA_FILE = wta("connect: one_to_one", LIST_CONNECT)
 
 
+def wta_current(spec: str) -> str:
+    """The example with one injected current (DESIGN §2.5), `spec` its YAML flow mapping."""
+    return WTA + f"\ncurrents:\n  - {spec}\n"
+
+
+WTA_DRIVE = wta_current("{population: exc, file: drive.npz}")
+
+
 @dataclass
 class Case:
     name: str
@@ -173,6 +181,53 @@ CASES = [
     Case("connectivity npz that is a zip of text", VALIDATE, {
         "m.yaml": WTA_FILE, "conn.npz": (lambda b: (zipfile.ZipFile(b, "w").writestr(
             "pre.npy", "not an array"), b.getvalue())[1])(io.BytesIO())}, says="conn.npz"),
+    # --- LIF variants and injected currents ---
+    Case("bias list of the wrong length", VALIDATE,
+         {"m.yaml": wta("bias: 0.0", "bias: [0.1, 0.2]")}, says="bias"),
+    Case("v_init normal with std 1e308", VALIDATE,
+         {"m.yaml": wta("bias: 0.0", "v_init: {normal: [0, 1.0e308]}")}, says="v_init"),
+    Case("u_init 10**400 in a list", VALIDATE,
+         {"m.yaml": wta("bias: 0.0", f"u_init: [0, 0, {BIG}, 0]")}, says="u_init"),
+    Case("reset misspelt", VALIDATE, {"m.yaml": wta("bias: 0.0", "reset: substract")},
+         says="did you mean 'subtract'"),
+    Case("negative tau_syn", VALIDATE, {"m.yaml": wta("tau_syn: 4.0", "tau_syn: -4.0")},
+         says="tau_syn"),
+    Case("currents not a list", VALIDATE, {"m.yaml": WTA + "currents: {population: exc}\n"},
+         says="currents"),
+    Case("current into a spike source", VALIDATE,
+         {"m.yaml": wta_current("{population: stim, steps: [[0, 1.0]]}")}, says="stim"),
+    Case("current into an unknown population", VALIDATE,
+         {"m.yaml": wta_current("{population: exd, steps: [[0, 1.0]]}")}, says="exc"),
+    Case("current steps going back", VALIDATE,
+         {"m.yaml": wta_current("{population: exc, steps: [[5, 1.0], [2, 0.0]]}")},
+         says="steps[1][0]"),
+    Case("current step 10**400", VALIDATE,
+         {"m.yaml": wta_current(f"{{population: exc, ramp: [[{BIG}, 1.0]]}}")}, says="ramp"),
+    Case("current neuron out of range", VALIDATE,
+         {"m.yaml": wta_current("{population: inh, neurons: [1], steps: [[0, 1.0]]}")},
+         says="neurons"),
+    Case("current file missing", VALIDATE, {"m.yaml": WTA_DRIVE}, says="drive.npz"),
+    Case("current file is a FIFO", VALIDATE, {"m.yaml": WTA_DRIVE}, says="drive.npz",
+         make=_fifo("drive.npz")),
+    Case("current file is a character device", VALIDATE,
+         {"m.yaml": wta_current("{population: exc, file: /dev/zero}")}, says="/dev/zero"),
+    Case("truncated current npz", VALIDATE,
+         {"m.yaml": WTA_DRIVE, "drive.npz": npz_bytes(current=np.ones(50))[:120]},
+         says="drive.npz"),
+    Case("current npz with a pickled object", VALIDATE,
+         {"m.yaml": WTA_DRIVE, "drive.npz": npz_bytes(current=np.array([{}], dtype=object))},
+         says="drive.npz"),
+    Case("current npz with NaN", VALIDATE,
+         {"m.yaml": WTA_DRIVE, "drive.npz": npz_bytes(current=np.array([0.0, np.nan]))},
+         says="nan"),
+    Case("current npz of complex numbers", VALIDATE,
+         {"m.yaml": WTA_DRIVE, "drive.npz": npz_bytes(current=np.ones(3, dtype=complex))},
+         says="complex"),
+    Case("current npz with a column too many", VALIDATE,
+         {"m.yaml": WTA_DRIVE, "drive.npz": npz_bytes(current=np.ones((3, 5)))},
+         says="(3, 5)"),
+    Case("current npz that is text", VALIDATE,
+         {"m.yaml": WTA_DRIVE, "drive.npz": "current: [1, 2, 3]"}, says="drive.npz"),
     # --- targets ---
     Case("unknown target", ["compile", "m.yaml", "--target", "loihi9"], {"m.yaml": WTA},
          names="loihi9", says="unknown target"),

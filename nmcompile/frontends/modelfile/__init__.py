@@ -2,8 +2,9 @@
 
 loader.py reads a file or a parsed document into an IR Network; fields.py checks values
 (numbers, integers, names) for all of them; yamlmarks.py parses YAML keeping every value's
-line; projections.py, connectivity.py and weights.py turn the `projections:` list into
-synapses.
+line; neuronparams.py reads a neuron model's parameters from its PARAMS table; projections.py,
+connectivity.py and weights.py turn the `projections:` list into synapses; currents.py reads
+the `currents:` list; npzfiles.py opens the .npz files a model names.
 """
 from nmcompile.frontends.modelfile.loader import (DT_RANGE, FORMAT, MAX_NEURONS, is_chip_image,
                                                   load_document, load_model)

@@ -8,6 +8,8 @@ import re
 from nmcompile.frontends.modelfile.yamlmarks import FLOAT64_MAX, Source, brief
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+# JSON has no inf: the strings "inf", ".inf" and "Infinity" (what json.dumps writes), any case
+INF_WORDS = ("inf", ".inf", "infinity")
 
 
 def is_number(x: object) -> bool:
@@ -28,14 +30,16 @@ def number(x: object, path, src: Source, *, finite: bool = True) -> float:
     return float(x)
 
 
-def positive_number(x: object, path, src: Source, *, allow_inf: bool = False) -> float:
-    # JSON has no inf: accept the strings "inf", ".inf" and "Infinity" (what json.dumps writes)
-    if isinstance(x, str) and allow_inf and x.strip().lower() in ("inf", ".inf", "infinity"):
+def positive_number(x: object, path, src: Source, *, allow_inf: bool = False,
+                    allow_zero: bool = False) -> float:
+    """A number > 0 (≥ 0 with allow_zero, -0.0 read as 0.0), finite unless allow_inf."""
+    if isinstance(x, str) and allow_inf and x.strip().lower() in INF_WORDS:
         return math.inf
     value = number(x, path, src, finite=not allow_inf)
-    if not value > 0:
-        raise src.fail(path, f"must be a number > 0{' (or .inf)' if allow_inf else ''}, got {x!r}")
-    return value
+    if not (value > 0 or (allow_zero and value == 0)):
+        raise src.fail(path, f"must be a number {'≥' if allow_zero else '>'} 0"
+                             f"{' (or .inf)' if allow_inf else ''}, got {x!r}")
+    return value + 0.0  # -0.0 + 0.0 is 0.0: zero has no sign here
 
 
 def integer(x: object, path, src: Source, *, minimum: int | None = None,

@@ -1,7 +1,8 @@
-"""Model file format v1 (DESIGN §4): YAML or JSON -> IR Network, with located errors.
+"""Model file format v1 (DESIGN §4, §2.5): YAML or JSON -> IR Network, with located errors.
 
 Everything random is drawn here, once, from streams keyed by the seed and the object's name,
-so the same file and seed give the same network on any machine.
+so the same file and seed give the same network on any machine. A neuron model's parameters
+are read from its PARAMS table (neuronparams.py); spike sources have readers of their own.
 """
 from __future__ import annotations
 
@@ -14,20 +15,22 @@ from nmcompile.diagnostics import InputError, error
 from nmcompile.files.inputfiles import UnreadableFile, check_regular_file, open_regular_file
 from nmcompile.files.inputfiles import read_text_file
 from nmcompile.memory import available_memory
+from nmcompile.frontends.modelfile.currents import load_currents
 from nmcompile.frontends.modelfile.fields import (NAME_RE, integer, number, positive_number,
                                                   unknown_name)
+from nmcompile.frontends.modelfile.neuronparams import neuron_model
 from nmcompile.frontends.modelfile.projections import build_projections
 from nmcompile.frontends.modelfile.yamlmarks import Source, brief, parse
-from nmcompile.ir import (LIF, MAX_STEPS, Location, Network, Poisson, Population, Probe,
-                          SpikeArray, decay_fraction)
+from nmcompile.ir import (MAX_STEPS, MODELS, Location, Network, Poisson, Population, Probe,
+                          SpikeArray, stable_rng)
 
 FORMAT = "nmcompile/v1"
-TOP_KEYS = ["format", "name", "dt", "steps", "seed", "populations", "projections", "probes"]
-POP_KEYS = {
-    "lif": ["model", "size", "shape", "tau_syn", "tau_mem", "v_th", "bias", "refractory"],
-    "poisson": ["model", "size", "shape", "rate"],
-    "spike_array": ["model", "size", "shape", "spikes"],
-}
+TOP_KEYS = ["format", "name", "dt", "steps", "seed", "populations", "projections", "probes",
+            "currents"]
+COMMON_KEYS = ["model", "size", "shape"]
+SOURCE_KEYS = {"poisson": ["rate"], "spike_array": ["spikes"]}  # sources: read below
+POP_KEYS = {kind: COMMON_KEYS + (SOURCE_KEYS[kind] if cls.is_source else
+                                 [p.name for p in cls.PARAMS]) for kind, cls in MODELS.items()}
 PROBE_VARS = ("u", "v")
 BYTES_PER_NEURON = 64  # rates or state and traces of a neuron in the backends, generously
 MAX_NEURONS = 2**31 - 1  # per population: neuron indices are 32-bit integers
@@ -87,15 +90,17 @@ def load_document(doc: object, source: Source | None = None, base_dir: str = "."
                                 f"of seconds, got {dt!r}")
     steps = integer(doc.get("steps", 100), ("steps",), src, minimum=1, maximum=MAX_STEPS)
     seed = integer(doc.get("seed", 0), ("seed",), src, minimum=0)
-    pops = populations(doc["populations"], dt, src)
+    pops = populations(doc["populations"], dt, seed, src)
     projs = build_projections(doc.get("projections", []), pops, seed, src, base_dir)
     probes = load_probes(doc.get("probes", []), pops, src)
-    return Network(name=name, populations=pops, projections=projs, probes=probes, dt=dt,
-                   steps=steps, seed=seed, location=src.location(()))
+    currents = load_currents(doc.get("currents", []), pops, src, base_dir)
+    return Network(name=name, populations=pops, projections=projs, probes=probes,
+                   currents=currents, dt=dt, steps=steps, seed=seed, location=src.location(()))
 
 
 # -- populations ---------------------------------------------------------------------------
-def populations(spec: object, dt: float, src: Source) -> dict[str, Population]:
+def populations(spec: object, dt: float, seed: int, src: Source) -> dict[str, Population]:
+    """Each population with its model; per-neuron draws come from the seed (DESIGN §1.3)."""
     if not isinstance(spec, dict) or not spec:
         raise src.fail(("populations",), "must be a non-empty mapping of name -> population")
     out = {}
@@ -103,11 +108,11 @@ def populations(spec: object, dt: float, src: Source) -> dict[str, Population]:
         path = ("populations", name)
         if not NAME_RE.match(name):
             raise src.fail(path, f"population name must use letters, digits, - and _, got {name!r}")
-        out[name] = population(name, pop, path, dt, src)
+        out[name] = population(name, pop, path, dt, seed, src)
     return out
 
 
-def population(name: str, spec: object, path, dt: float, src: Source) -> Population:
+def population(name: str, spec: object, path, dt: float, seed: int, src: Source) -> Population:
     if not isinstance(spec, dict):
         raise src.fail(path, "must be a mapping with 'model' and 'size'")
     if "model" not in spec:
@@ -133,14 +138,12 @@ def population(name: str, spec: object, path, dt: float, src: Source) -> Populat
         if math.prod(shape) != size:
             raise src.fail(path + ("shape",), f"product {brief(str(math.prod(shape)))} of shape "
                                               f"{brief(str(list(shape)))} must equal size {size}")
-    if model == "lif":
-        src.check_keys(spec, path, POP_KEYS[model], required=["tau_syn", "tau_mem", "v_th"])
-        neuron = LIF(tau_syn=time_constant(spec["tau_syn"], dt, path + ("tau_syn",), src),
-                     tau_mem=time_constant(spec["tau_mem"], dt, path + ("tau_mem",), src),
-                     v_th=positive_number(spec["v_th"], path + ("v_th",), src),
-                     bias=number(spec.get("bias", 0.0), path + ("bias",), src),
-                     refractory=integer(spec.get("refractory", 0), path + ("refractory",), src,
-                                        minimum=0, maximum=MAX_STEPS))
+    cls = MODELS[model]
+    if not cls.is_source:
+        src.check_keys(spec, path, POP_KEYS[model],
+                       required=[p.name for p in cls.PARAMS if p.required])
+        neuron = neuron_model(cls, spec, size, dt,
+                              lambda param: stable_rng(seed, "param", name, param), path, src)
     elif model == "poisson":
         src.check_keys(spec, path, POP_KEYS[model], required=["rate"])
         neuron = Poisson(rate=rates(spec["rate"], size, dt, path + ("rate",), src))
@@ -148,17 +151,6 @@ def population(name: str, spec: object, path, dt: float, src: Source) -> Populat
         src.check_keys(spec, path, POP_KEYS[model], required=["spikes"])
         neuron = spike_array(spec["spikes"], size, path + ("spikes",), src)
     return Population(name=name, size=size, model=neuron, shape=shape, location=src.location(path))
-
-
-def time_constant(raw: object, dt: float, path, src: Source) -> float:
-    """A tau in ms (> 0, or .inf for no decay) whose decay per step, 1 − exp(−dt/tau), is a
-    float64 number > 0: a finite tau so long that it rounds to 0 would silently mean .inf."""
-    tau = positive_number(raw, path, src, allow_inf=True)
-    if math.isfinite(tau) and not decay_fraction(dt, tau) > 0:
-        raise src.fail(path, f"{tau:g} ms decays by 1 − exp(−dt/tau) = 0 per step of dt {dt:g} ms "
-                             f"in float64 (dt/tau = {dt / tau:.3g}): write .inf for no decay, or "
-                             f"a tau ≤ {dt * 2**52:.3g} ms")
-    return tau
 
 
 def rates(raw: object, size: int, dt: float, path, src: Source) -> np.ndarray:
@@ -212,7 +204,7 @@ def load_probes(raw: object, pops: dict[str, Population], src: Source) -> tuple[
         pop, var = spec["population"], spec["var"]
         if not isinstance(pop, str) or pop not in pops:
             raise src.fail(path + ("population",), unknown_name("population", pop, pops))
-        if not isinstance(pops[pop].model, LIF):
+        if pops[pop].is_source:
             raise src.fail(path + ("population",),
                            f"{pop} is a spike source; only lif populations have u and v")
         if var not in PROBE_VARS:

@@ -1,17 +1,16 @@
 """The `projections:` list of a model file -> IR Projections (connectivity, weights, delays)."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from nmcompile.files.inputfiles import NpyArchive, UnreadableFile, printable
 from nmcompile.frontends.modelfile import connectivity as conn
 from nmcompile.frontends.modelfile.fields import NAME_RE, integer, number, unknown_name
+from nmcompile.frontends.modelfile.npzfiles import array_names, npz_archive
 from nmcompile.frontends.modelfile.weights import draw_delays, draw_weights
 from nmcompile.frontends.modelfile.yamlmarks import Source, brief
-from nmcompile.ir import LIF, Population, Projection, stable_rng
+from nmcompile.ir import Population, Projection, stable_rng
 from nmcompile.memory import available_memory
 
 PROJ_KEYS = ["name", "pre", "post", "connect", "weight", "delay", "allow_self"]
@@ -58,7 +57,7 @@ def parse_spec(i: int, item: object, pops, names: set, src: Source, base_dir: st
         if not isinstance(item[end], str) or item[end] not in pops:
             raise src.fail(path + (end,), unknown_name("population", item[end], pops))
     pre, post = pops[item["pre"]], pops[item["post"]]
-    if not isinstance(post.model, LIF):
+    if post.is_source:
         raise src.fail(path + ("post",), f"{post.name} is a spike source; it cannot receive input")
     name = item.get("name", f"{pre.name}_to_{post.name}")
     if "name" not in item and name in names:
@@ -141,30 +140,13 @@ def parse_pair_list(arg, pre, post, path, src: Source) -> tuple[np.ndarray, np.n
 
 def read_pair_file(arg, pre, post, path, src: Source, base_dir: str) -> dict:
     """An .npz with integer arrays `pre`, `post` and optionally `weight`, `delay` (one per synapse)."""
-    if not isinstance(arg, str):
-        raise src.fail(path, f"must be a path to an .npz file, got {arg!r}")
-    full = arg if os.path.isabs(arg) else os.path.join(base_dir, arg)
-    shown = brief(printable(arg))
-    try:
-        with NpyArchive(full) as archive:  # a FIFO or device is refused before it is opened
-            arrays = {(n[:-4] if n.endswith(".npy") else n): None for n in archive.names}
-            unknown = set(arrays) - {"pre", "post", "weight", "delay"}
-            if unknown or not {"pre", "post"} <= set(arrays):
-                raise src.fail(path, f"{shown} must hold arrays pre, post and optionally weight, "
-                                     f"delay; has {brief(', '.join(sorted(arrays))) or 'none'}")
-            arrays = {k: archive.array(f"{k}.npy") for k in arrays}
-    except UnreadableFile as exc:
-        if exc.missing:
-            raise src.fail(path, f"no such file: {shown} (relative paths start at the model "
-                                 f"file's folder)") from None
-        if exc.kind:
-            raise src.fail(path, f"{shown} is {exc.kind}, not an .npz file") from None
-        why = exc.reason
-        if why.startswith("not a zip archive"):
-            why = "not an .npz archive (write it with numpy.savez)"
-        elif "Python objects" in why:
-            why = "it holds Python objects; save plain integer and float arrays"
-        raise src.fail(path, f"cannot read {shown}: {why}") from None
+    with npz_archive(arg, path, src, base_dir) as (archive, shown, _):
+        arrays = dict.fromkeys(array_names(archive))
+        unknown = set(arrays) - {"pre", "post", "weight", "delay"}
+        if unknown or not {"pre", "post"} <= set(arrays):
+            raise src.fail(path, f"{shown} must hold arrays pre, post and optionally weight, "
+                                 f"delay; has {brief(', '.join(sorted(arrays))) or 'none'}")
+        arrays = {k: archive.array(f"{k}.npy") for k in arrays}
     n = arrays["pre"].shape
     for key, arr in arrays.items():
         if arr.ndim != 1 or arr.shape != n:

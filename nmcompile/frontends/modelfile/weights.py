@@ -1,4 +1,5 @@
-"""Per-synapse weights and delays of a projection: scalar, a distribution, or one value each."""
+"""Per-synapse weights and delays of a projection: scalar, a distribution, or one value each.
+The distributions ({uniform: …}, {normal: …}) serve per-neuron parameters too."""
 from __future__ import annotations
 
 import numpy as np
@@ -33,31 +34,8 @@ def draw_weights(item: dict, from_file, n: int, path, src: Source,
         check_length(raw, n, where, src)
         return np.array([number(w, where + (k,), src) for k, w in enumerate(raw)], dtype=float)
     if isinstance(raw, dict):
-        src.check_keys(raw, where, ["uniform", "normal"])
-        if len(raw) != 1:
-            raise src.fail(where, "give exactly one of uniform, normal")
-        kind, arg = next(iter(raw.items()))
-        a, b = pair(arg, where + (kind,), src)
-        if kind == "uniform":
-            if b < a:
-                raise src.fail(where + (kind,), f"needs lo ≤ hi, got [{a}, {b}]")
-            if not np.isfinite(b - a):
-                raise src.fail(where + (kind,), f"the width hi − lo of [{a:g}, {b:g}] is beyond "
-                                                f"the range of float64 numbers (±1.8e308): "
-                                                f"narrow the range")
-            return rng.uniform(a, b, n)
-        if b < 0:
-            raise src.fail(where + (kind, 1), f"std must be ≥ 0, got {b}")
-        if not abs(a) + NORMAL_REACH * b <= FLOAT64_MAX:  # whatever the seed
-            raise src.fail(where + (kind,), f"[{a:g}, {b:g}] can draw weights beyond the range "
-                                            f"of float64 numbers: |mean| + {NORMAL_REACH}·std "
-                                            f"must stay within ±1.8e308; lower them")
-        with np.errstate(over="ignore"):
-            values = rng.normal(a, b, n)
-        if not np.all(np.isfinite(values)):  # cannot happen within NORMAL_REACH: a backstop
-            raise src.fail(where + (kind,), f"draws weights beyond the range of float64 numbers "
-                                            f"(±1.8e308) from mean {a:g} and std {b:g}: lower them")
-        return values
+        kind, a, b = distribution(raw, where, src, "weights")
+        return draw(kind, a, b, n, rng, where, src, "weights")
     return np.full(n, number(raw, where, src))
 
 
@@ -87,6 +65,43 @@ def draw_delays(item: dict, from_file, n: int, path, src: Source,
             raise src.fail(where + ("uniform_int",), f"needs lo ≤ hi, got [{lo}, {hi}]")
         return rng.integers(lo, hi + 1, n).astype(np.int32)
     return np.full(n, integer(raw, where, src, minimum=1, maximum=MAX_DELAY), dtype=np.int32)
+
+
+def distribution(raw: dict, where, src: Source, noun: str) -> tuple[str, float, float]:
+    """{uniform: [lo, hi]} or {normal: [mean, std]} as (kind, a, b), checked so that whatever
+    the seed no draw is beyond float64 (`noun` names the values drawn in messages)."""
+    src.check_keys(raw, where, ["uniform", "normal"])
+    if len(raw) != 1:
+        raise src.fail(where, "give exactly one of uniform, normal")
+    kind, arg = next(iter(raw.items()))
+    a, b = pair(arg, where + (kind,), src)
+    if kind == "uniform":
+        if b < a:
+            raise src.fail(where + (kind,), f"needs lo ≤ hi, got [{a}, {b}]")
+        if not np.isfinite(b - a):
+            raise src.fail(where + (kind,), f"the width hi − lo of [{a:g}, {b:g}] is beyond the "
+                                            f"range of float64 numbers (±1.8e308): narrow the range")
+        return kind, a, b
+    if b < 0:
+        raise src.fail(where + (kind, 1), f"std must be ≥ 0, got {b}")
+    if not abs(a) + NORMAL_REACH * b <= FLOAT64_MAX:
+        raise src.fail(where + (kind,), f"[{a:g}, {b:g}] can draw {noun} beyond the range of "
+                                        f"float64 numbers: |mean| + {NORMAL_REACH}·std must "
+                                        f"stay within ±1.8e308; lower them")
+    return kind, a, b
+
+
+def draw(kind: str, a: float, b: float, n: int, rng: np.random.Generator, where, src: Source,
+         noun: str) -> np.ndarray:
+    """n values of a checked distribution (see `distribution`)."""
+    if kind == "uniform":
+        return rng.uniform(a, b, n)
+    with np.errstate(over="ignore"):
+        values = rng.normal(a, b, n)
+    if not np.all(np.isfinite(values)):  # cannot happen within NORMAL_REACH: a backstop
+        raise src.fail(where + (kind,), f"draws {noun} beyond the range of float64 numbers "
+                                        f"(±1.8e308) from mean {a:g} and std {b:g}: lower them")
+    return values
 
 
 def pair(arg: object, path, src: Source) -> tuple[float, float]:

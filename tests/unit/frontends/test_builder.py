@@ -76,3 +76,94 @@ def test_builder_dangling_population():
     b.connect("exd", "exc", "all_to_all", weight=0.1)
     with pytest.raises(InputError, match="no population named 'exd'; did you mean 'exc'"):
         b.build()
+
+
+VARIANTS_FILE = """format: nmcompile/v1
+name: readout
+steps: 200
+seed: 12
+populations:
+  rs: {model: poisson, size: 3, rate: 30}
+  hidden:
+    model: lif
+    size: 3
+    tau_syn: 0
+    tau_mem: 10.0
+    v_th: 1.0
+    reset: subtract
+    refractory: 2
+    bias: {normal: [0.1, 0.02]}
+    v_init: {uniform: [0, 1]}
+    u_init: [0, 0.1, 0.2]
+  readout:
+    model: lif
+    size: 2
+    tau_syn: 5.0
+    tau_mem: 20.0
+    v_th: .inf
+projections:
+  - {pre: rs, post: hidden, connect: one_to_one, weight: 0.4}
+  - {pre: hidden, post: readout, connect: all_to_all, weight: 0.2}
+probes:
+  - {population: readout, var: v}
+currents:
+  - population: hidden
+    neurons: [0]
+    steps: [[0, 0.0], [41, 14.0]]
+  - population: readout
+    ramp: [[0, 0.0], [100, 1.0], [200, 0.0]]
+  - population: hidden
+    neurons: [2, 1]
+    file: drive.npz
+"""
+
+
+def test_builder_with_variants_and_currents_equals_its_file(tmp_path):
+    np.savez(tmp_path / "drive.npz", current=np.arange(10.0).reshape(5, 2))
+    (tmp_path / "readout.yaml").write_text(VARIANTS_FILE)
+    b = NetworkBuilder("readout", steps=200, seed=12)
+    b.poisson("rs", size=3, rate=30)
+    b.lif("hidden", size=3, tau_syn=0, tau_mem=10.0, v_th=1.0, reset="subtract", refractory=2,
+          bias={"normal": np.array([0.1, 0.02])}, v_init={"uniform": [0, 1]},
+          u_init=np.array([0, 0.1, 0.2]))
+    b.lif("readout", size=2, tau_syn=5.0, tau_mem=20.0, v_th=float("inf"))
+    b.connect("rs", "hidden", "one_to_one", weight=0.4)
+    b.connect("hidden", "readout", "all_to_all", weight=0.2)
+    b.probe("readout", "v")
+    b.current("hidden", steps=[[0, 0.0], [41, 14.0]], neurons=[0])
+    b.current("readout", ramp=np.array([[0, 0.0], [100, 1.0], [200, 0.0]]))
+    b.current("hidden", file=Path("drive.npz"), neurons=np.array([2, 1]))
+    built = b.build(str(tmp_path))
+    assert built == load_model(str(tmp_path / "readout.yaml"))
+    assert len(built.currents) == 3 and isinstance(built.populations["hidden"].model.bias,
+                                                   np.ndarray)
+
+
+def test_neuron_builds_any_model_by_its_parameter_names():
+    a, b = NetworkBuilder("n"), NetworkBuilder("n")
+    a.lif("x", size=2, tau_syn=1.0, tau_mem=2.0, v_th=1.0, reset="subtract", v_init=[0.5, 0.25])
+    b.neuron("x", "lif", size=2, tau_syn=1.0, tau_mem=2.0, v_th=1.0, reset="subtract",
+             v_init=[0.5, 0.25])
+    assert a.build() == b.build()
+
+
+def test_builder_current_errors_name_the_object():
+    b = NetworkBuilder("demo")
+    b.poisson("stim", size=2, rate=5)
+    b.lif("exc", size=2, tau_syn=4.0, tau_mem=20.0, v_th=1.0)
+    b.current("stim", steps=[[0, 1.0]])
+    with pytest.raises(InputError) as info:
+        b.build()
+    assert str(info.value) == ("<builder demo>: currents[0].population: stim is a spike source; "
+                               "it cannot receive a current")
+    b.doc["currents"].clear()
+    b.current("exc", steps=[[0, 1.0]], ramp=[[0, 1.0]])
+    with pytest.raises(InputError, match=r"^<builder demo>: currents\[0\]: give exactly one of "
+                                         r"steps, ramp, file, not steps and ramp$"):
+        b.build()
+    b.doc["currents"].clear()
+    b.lif("bad", size=2, tau_syn=4.0, tau_mem=20.0, v_th=1.0, reset="substract")
+    with pytest.raises(InputError, match=r"^<builder demo>: populations\.bad\.reset: must be one "
+                                         r"of zero, subtract, got 'substract'; did you mean "
+                                         r"'subtract'\?$"):
+        b.build()

@@ -18,7 +18,10 @@ KITCHEN = {
         "c": {"model": "spike_array", "size": 3, "shape": [3], "spikes": [[0, 1], [2, 3]]},
         "e": {"model": "lif", "size": 4, "shape": [2, 2], "tau_syn": 1.0, "tau_mem": "inf",
               "v_th": 1.0, "bias": 0.1, "refractory": 1},
-        "f": {"model": "lif", "size": 3, "tau_syn": 1.0, "tau_mem": 2.0, "v_th": 1.0}},
+        "f": {"model": "lif", "size": 3, "tau_syn": 1.0, "tau_mem": 2.0, "v_th": 1.0},
+        "g": {"model": "lif", "size": 2, "tau_syn": 0, "tau_mem": 2.0, "v_th": ".inf",
+              "reset": "subtract", "bias": {"normal": [0, 1]}, "v_init": [0.5, -0.5],
+              "u_init": {"uniform": [0, 1]}}},
     "projections": [
         {"name": "a", "pre": "s", "post": "f", "connect": "one_to_one", "weight": [1, 2, 3],
          "delay": [1, 2, 3]},
@@ -31,7 +34,11 @@ KITCHEN = {
         {"pre": "f", "post": "f", "connect": {"fixed_indegree": 2}, "weight": 1, "allow_self": True},
         {"pre": "s", "post": "f", "connect": {"file": "syn.npz"}, "delay": 2},
         {"pre": "e", "post": "f", "connect": "all_to_all", "weight": 1}],
-    "probes": [{"population": "e", "var": "v"}, {"population": "f", "var": "u"}]}
+    "probes": [{"population": "e", "var": "v"}, {"population": "f", "var": "u"}],
+    "currents": [
+        {"population": "e", "neurons": [3, 0], "steps": [[0, 0.5], [4, -1]]},
+        {"population": "g", "ramp": [[1, 0], [5, 2.5]]},
+        {"population": "f", "neurons": [2, 1], "file": "drive.npz"}]}
 
 # Each of these once crashed the loader somewhere (unhashable names, int64 overflow, -0.0 as
 # numpy's std or hi - lo, a grid radius of 10¹²) or probes a type check.
@@ -64,16 +71,21 @@ def replaced(doc, path, value):
     return doc
 
 
-def test_kitchen_sink_document_is_valid(tmp_path):
-    np.savez(tmp_path / "syn.npz", pre=np.array([0, 1, 2]), post=np.array([1, 2, 0]),
+def write_files(folder) -> None:
+    np.savez(folder / "syn.npz", pre=np.array([0, 1, 2]), post=np.array([1, 2, 0]),
              weight=np.array([0.1, 0.2, 0.3]))
-    assert load_document(KITCHEN, base_dir=str(tmp_path)).n_synapses > 20
+    np.savez(folder / "drive.npz", current=np.ones((4, 2)))
+
+
+def test_kitchen_sink_document_is_valid(tmp_path):
+    write_files(tmp_path)
+    net = load_document(KITCHEN, base_dir=str(tmp_path))
+    assert net.n_synapses > 20 and len(net.currents) == 3
 
 
 @pytest.mark.parametrize("junk", JUNK, ids=repr)
 def test_junk_anywhere_is_an_input_error_or_fine(junk, tmp_path):
-    np.savez(tmp_path / "syn.npz", pre=np.array([0, 1, 2]), post=np.array([1, 2, 0]),
-             weight=np.array([0.1, 0.2, 0.3]))
+    write_files(tmp_path)
     for path in paths(KITCHEN):
         try:
             load_document(replaced(KITCHEN, path, junk), base_dir=str(tmp_path))
