@@ -1,6 +1,9 @@
 """Brian2 backend: the float reference (DESIGN §2), on the numpy, cython or cpp_standalone target.
 
-Brian2 is imported only when a network runs, so the core imports fast without it.
+Every LIF variant of DESIGN §2.5 runs (refractory periods, reset by subtraction, v_th inf,
+per-neuron bias and initial values) and so do injected currents; models/ holds one module per
+neuron model (its Brian2 equations and parameters), lowering.py the rest. Brian2 is imported
+only when a network runs, so the core imports fast without it.
 """
 from __future__ import annotations
 
@@ -10,15 +13,16 @@ from nmcompile.backends.base import Backend, Capabilities
 from nmcompile.ir import Network
 from nmcompile.result import Result
 
+from .models import REGISTRY
+
 
 class Brian2Backend(Backend):
     """Options: code_target ("numpy" default, "cython", "cpp_standalone"), progress (True: a bar
     on stderr, "auto": only if stderr is a terminal; see nmcompile.progress)."""
 
     name = "brian2"
-    capabilities = Capabilities(models={"lif": frozenset({"refractory"}),
-                                        "poisson": frozenset(), "spike_array": frozenset()},
-                                max_delay=None, probe_vars=frozenset({"u", "v"}))
+    capabilities = Capabilities(models=REGISTRY, max_delay=None,
+                                probe_vars=frozenset({"u", "v"}))
 
     @classmethod
     def missing_dependency(cls) -> str | None:

@@ -139,7 +139,8 @@ def _run_standalone(b2, net: Network, steps: int, progress: bool) -> Result:
 
 
 def model_hash(net: Network, steps: int) -> str:
-    """Digest of what the generated C++ depends on: model, source spikes, run, tools.
+    """Digest of what the generated C++ depends on: model (a current or not picks the group),
+    source spikes, run, tools.
 
     One project folder per digest keeps `make` incremental: Brian2 rewrites only changed
     sources on every build, so a folder is never stale, merely fast to rebuild.
@@ -150,7 +151,8 @@ def model_hash(net: Network, steps: int) -> str:
     head = {"dt": net.dt, "steps": steps, "brian2": brian2.__version__, "gcc": EXACT_GCC_ARGS,
             "cxx": os.environ.get("CXX"),
             "populations": [(p.name, p.size, p.model.kind, repr(p.model) if not p.is_source
-                             else None) for p in net.populations.values()],
+                             else None, net.has_current(p.name))
+                            for p in net.populations.values()],
             "probes": [(p.population, p.var) for p in net.probes]}
     h.update(json.dumps(head, sort_keys=True).encode())
     for pop in net.populations.values():

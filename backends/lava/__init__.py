@@ -8,8 +8,14 @@ Options (`options=` of driver.run; others are ignored): connection = "auto" | "d
 progress bar on stderr, labelled with the backend's name ("auto": only if stderr is a
 terminal; see nmcompile.progress). Lava is imported only when a run starts. A run's worker
 processes die with the process that started it, however it ends (workers.py).
-Fixed-point traces are the raw integer registers (u, v as PyLifModelBitAcc holds them), int32
-as in the emulator, with meta["scale"] (register units per model unit of v) and
+
+Models: models/ holds one lowering module per neuron model (models/lif.py); both backends
+run every LIF feature — refractory periods, subtract reset, v_th inf, injected currents —
+on Lava's own LIF / LIFRefractory where Lava computes them, else on nmcompile's own NmcLIF
+process (processes/lif.py, whose bit-accurate model is the reference of docs/design.md §2.5).
+
+Fixed-point traces are the raw integer registers (u, v as the bit-accurate models hold them),
+int32 as in the emulator, with meta["scale"] (register units per model unit of v) and
 meta["units"] = "register"; unlike the emulator, lava-fixed does not count overflows.
 """
 from __future__ import annotations
@@ -23,7 +29,7 @@ from nmcompile.diagnostics import InternalError
 from nmcompile.ir import Network, QuantizedNetwork
 from nmcompile.result import Result
 
-_SOURCES = {"poisson": frozenset(), "spike_array": frozenset()}
+from .models import REGISTRY
 
 
 class _LavaBackend(Backend):
@@ -45,7 +51,7 @@ class LavaFloatBackend(_LavaBackend):
 
     name = "lava"
     select_tag = "floating_pt"
-    capabilities = Capabilities(models={"lif": frozenset({"refractory"}), **_SOURCES})
+    capabilities = Capabilities(models=REGISTRY)
 
     def run(self, model: Network | QuantizedNetwork, steps: int, *, options: dict) -> Result:
         if not isinstance(model, Network):  # driver.prepare lowers for capabilities.fixed_point
@@ -64,9 +70,7 @@ class LavaFixedBackend(_LavaBackend):
     name = "lava-fixed"
     select_tag = "fixed_pt"
     # Loihi 2 delays are 6 bits (Lava delay 0..63), i.e. IR delay 1..64.
-    # Lava 0.10 has no bit-accurate refractory LIF: refractory is not among LIF's features here
-    capabilities = Capabilities(models={"lif": frozenset(), **_SOURCES}, fixed_point=True,
-                                max_delay=64)
+    capabilities = Capabilities(models=REGISTRY, fixed_point=True, max_delay=64)
 
     def run(self, model: Network | QuantizedNetwork, steps: int, *, options: dict) -> Result:
         if not isinstance(model, QuantizedNetwork):  # driver.prepare quantizes first

@@ -1,8 +1,11 @@
 """Lower an IR Network (float) or QuantizedNetwork (fixed point) to Lava processes.
 
-One process per population (LIF / LIFRefractory, or a source RingBuffer), one connection
-process per projection, one sink RingBuffer per LIF population for its spikes and one
-`Read` per probed u/v. Time alignment (DESIGN §2): Lava's Dense buffers one step and
+One process per population: a neuron population's comes from the lowering module of its
+model kind (models/, e.g. models/lif.py: Lava's LIF / LIFRefractory, or nmcompile's NmcLIF
+for the features Lava lacks), a source population is a RingBuffer. One connection process
+per projection, one sink RingBuffer per neuron population for its spikes and one `Read` per
+probed u/v. Every process is handed its ProcessModel by name (process_models), so Lava never
+scans folders for them. Time alignment (DESIGN §2): Lava's Dense buffers one step and
 Delay* delay k means k+1 steps, so IR delay d becomes Lava delay d−1.
 
 Float summation order: `Dense` sums `weights[:, s].sum(axis=1)` (numpy pairwise sum over
@@ -21,8 +24,11 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from nmcompile.backends.registry import SOURCE_KINDS
 from nmcompile.diagnostics import InputError
-from nmcompile.ir import LIF, Network, Population, QuantizedNetwork, source_raster
+from nmcompile.ir import Network, Population, QuantizedNetwork, source_raster
+
+from .models import REGISTRY
 
 CONNECTIONS = ("auto", "dense", "sparse")
 DENSE_MIN_DENSITY = 0.25        # auto: Dense at or above this fraction of present synapses
@@ -34,8 +40,8 @@ class LavaGraph:
     """The Lava processes of one network; each component is run on its own (Lava compiles
     only the processes connected to the one `run` is called on)."""
 
-    components: list[list[str]]                     # LIF population names, per component
-    neurons: dict[str, object] = field(default_factory=dict)        # name -> LIF process
+    components: list[list[str]]                     # neuron population names, per component
+    neurons: dict[str, object] = field(default_factory=dict)        # name -> neuron process
     spike_sinks: dict[str, object] = field(default_factory=dict)    # name -> sink RingBuffer
     probe_reads: dict[tuple[str, str], object] = field(default_factory=dict)  # -> Read
     models: dict[object, type] = field(default_factory=dict)  # process -> its ProcessModel
@@ -44,15 +50,14 @@ class LavaGraph:
 def process_models(select_tag: str) -> dict[type, type]:
     """Lava process class -> the ProcessModel `select_tag` would pick, named explicitly:
     handed to Loihi2SimCfg per process, it spares Lava's per-run scan (and re-execution)
-    of every module next to each process class, about a second per run."""
+    of every module next to each process class, about a second per run. Neuron processes
+    come from the model modules (models/)."""
     from lava.proc.dense import models as dense
     from lava.proc.io import sink, source
-    from lava.proc.lif import models as lif
     from lava.proc.sparse import models as sparse
 
     fixed = select_tag == "fixed_pt"
     pick = {
-        lif.LIF: lif.PyLifModelBitAcc if fixed else lif.PyLifModelFloat,
         dense.Dense: dense.PyDenseModelBitAcc if fixed else dense.PyDenseModelFloat,
         dense.DelayDense: dense.PyDelayDenseModelBitAcc if fixed else dense.PyDelayDenseModelFloat,
         sparse.Sparse: sparse.PySparseModelBitAcc if fixed else sparse.PySparseModelFloat,
@@ -62,31 +67,27 @@ def process_models(select_tag: str) -> dict[type, type]:
         sink.RingBuffer: sink.PyReceiveModelFixed if fixed else sink.PyReceiveModelFloat,
         sink.Read: sink.PyReadFixed if fixed else sink.PyReadFloat,
     }
-    if not fixed:
-        pick[lif.LIFRefractory] = lif.PyLifRefractoryModelFloat
+    for kind in REGISTRY:
+        if kind not in SOURCE_KINDS:
+            pick.update(REGISTRY.module(kind).process_models(select_tag))
     return pick
 
 
 def build_float(net: Network, steps: int, connection: str = "auto") -> LavaGraph:
-    """Processes for `select_tag='floating_pt'`: LIF parameters straight from the model."""
-    neurons = {p.name: _float_neuron(p, net.dt) for p in net.lif_populations()}
+    """Processes for `select_tag='floating_pt'`: parameters straight from the models."""
+    neurons = {p.name: REGISTRY.module(p.model.kind).float_process(p, net, steps)
+               for p in _neuron_populations(net)}
     links = [(proj, proj.weight.astype(np.float64), {}) for proj in net.projections]
     return _assemble(net, neurons, links, steps, connection, "floating_pt")
 
 
 def build_fixed(qnet: QuantizedNetwork, steps: int, connection: str = "auto") -> LavaGraph:
     """Processes for `select_tag='fixed_pt'`: integer registers of the quantized network."""
-    from lava.proc.lif.process import LIF as LavaLIF
     from lava.utils.weightutils import SignMode
 
     net = qnet.network
-    neurons = {}
-    for pop in net.lif_populations():
-        fixed = qnet.populations[pop.name]
-        neurons[pop.name] = LavaLIF(
-            shape=(pop.size,), du=int(fixed.du), dv=int(fixed.dv), vth=int(fixed.vth),
-            bias_mant=np.full(pop.size, int(fixed.bias_mant), dtype=np.int32),
-            bias_exp=np.full(pop.size, int(fixed.bias_exp), dtype=np.int32), name=pop.name)
+    neurons = {p.name: REGISTRY.module(p.model.kind).fixed_process(p, qnet, steps)
+               for p in _neuron_populations(net)}
     links = [(fp, fp.weight_mant.astype(np.int32),
               {"weight_exp": int(fp.weight_exp), "num_weight_bits": int(fp.num_weight_bits),
                "sign_mode": SignMode[fp.sign_mode.upper()]})
@@ -94,15 +95,8 @@ def build_fixed(qnet: QuantizedNetwork, steps: int, connection: str = "auto") ->
     return _assemble(net, neurons, links, steps, connection, "fixed_pt")
 
 
-def _float_neuron(pop: Population, dt: float):
-    from lava.proc.lif.process import LIF as LavaLIF, LIFRefractory
-
-    m: LIF = pop.model
-    params = dict(shape=(pop.size,), du=m.du(dt), dv=m.dv(dt), vth=float(m.v_th),
-                  bias_mant=np.full(pop.size, float(m.bias)), name=pop.name)
-    if m.refractory:
-        return LIFRefractory(refractory_period=int(m.refractory), **params)
-    return LavaLIF(**params)
+def _neuron_populations(net: Network) -> list[Population]:
+    return [p for p in net.populations.values() if not p.is_source]
 
 
 def _assemble(net: Network, neurons: dict, links: list, steps: int, connection: str,

@@ -42,7 +42,9 @@ def test_declares_what_it_runs():
     backend = get_backend("brian2")
     assert backend.missing_dependency() is None
     assert set(backend.capabilities.models) == {"lif", "poisson", "spike_array"}
-    assert backend.capabilities.models["lif"] == {"refractory"}
+    assert backend.capabilities.models["lif"] == {"refractory", "reset_subtract",
+                                                  "non_spiking", "current"}
+    assert backend.capabilities.models["poisson"] == frozenset()
     assert backend.capabilities.max_delay is None
     assert backend.capabilities.probe_vars == {"u", "v"}
 

@@ -2,6 +2,7 @@
 quantization is exact, refusals, and every example the quantizer accepts."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -114,18 +115,17 @@ def test_fixed_equals_float_times_64_where_quantization_is_exact():
         np.testing.assert_array_equal(fixed.traces[key], trace * 64, err_msg=str(key))
 
 
-def test_refractory_is_refused_with_a_clear_error():
+def test_a_delay_beyond_64_steps_is_refused_with_a_clear_error():
+    """Every LIF feature runs on lava-fixed; what it refuses is a delay Loihi 2 cannot hold."""
     net, qnet = exact_pair()
-    pops = dict(net.populations)
-    pops["b"] = Population(name="b", size=2, model=LIF(tau_syn=1e-3, tau_mem=INF, v_th=5.0,
-                                                       refractory=2))
-    refractory = Network(name="r", populations=pops, projections=net.projections, steps=10)
-    problems = LavaFixedBackend().check(refractory)
-    assert [d.code for d in problems] == ["NM402"]
-    assert "population b: refractory 2" in problems[0].message
-    image = QuantizedNetwork(network=refractory, target="hand", populations=qnet.populations,
+    late = replace(net.projections[0], delay=np.array([1, 2, 65, 3], dtype=np.int32))
+    far = replace(net, projections=(late, *net.projections[1:]))
+    problems = LavaFixedBackend().check(far)
+    assert [d.code for d in problems] == ["NM403"]
+    assert "projection cue_a: delay 65 > 64" in problems[0].message
+    image = QuantizedNetwork(network=far, target="hand", populations=qnet.populations,
                              projections=qnet.projections)
-    with pytest.raises(InputError, match="refractory"):  # the driver checks, once
+    with pytest.raises(InputError, match="delay 65"):  # the driver checks, once
         run(image, "lava-fixed", steps=10)
 
 
