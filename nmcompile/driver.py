@@ -17,6 +17,8 @@ DEFAULT_TARGET = "loihi2"
 BYTES_PER_STEP = 8             # per-step tables (the emulator's source-event pointers)
 BYTES_PER_TRACE_VALUE = 16     # a probed value as recorded plus the copy into the Result
 BYTES_PER_SOURCE_SPIKE = 32    # (step, neuron) int64 pairs of realised source spikes, twice
+BYTES_PER_CURRENT_VALUE = 28   # an injected current per neuron and step: float64 realised and
+                               # summed, int32 registers, and the backend's copy
 
 
 def check_run_size(net: Network, steps: object, backend: Backend) -> int:
@@ -41,12 +43,15 @@ def check_run_size(net: Network, steps: object, backend: Backend) -> int:
 
 def run_bytes_per_step(net: Network, backend: Backend) -> int:
     """A generous estimate of what one step adds to a run's memory: dense recordings of the
-    backend, probed traces, expected Poisson source spikes (LIF spikes are not predictable)."""
+    backend, probed traces, injected currents, expected Poisson source spikes (LIF spikes are not
+    predictable)."""
     probed = sum(net.populations[p.population].size for p in net.probes)
+    with_current = sum(p.size for p in net.populations.values() if net.has_current(p.name))
     source_rate = sum(float(np.minimum(np.asarray(p.model.rate) * net.dt / 1000.0, 1.0).sum())
                       for p in net.populations.values() if isinstance(p.model, Poisson))
     return int(BYTES_PER_STEP + backend.bytes_per_neuron_step * net.n_neurons
-               + BYTES_PER_TRACE_VALUE * probed + BYTES_PER_SOURCE_SPIKE * source_rate)
+               + BYTES_PER_TRACE_VALUE * probed + BYTES_PER_CURRENT_VALUE * with_current
+               + BYTES_PER_SOURCE_SPIKE * source_rate)
 
 
 def prepare(net: Network, backend: Backend, target: str | None = None) -> Network | QuantizedNetwork:

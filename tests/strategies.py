@@ -6,7 +6,8 @@
 Stable API (other backends' tests import it; add keyword options, never change defaults):
 
 networks(*, max_lif=3, max_sources=2, max_size=8, steps=(20, 60), max_delay=20,
-         refractory=True, connect_p=0.5) -> SearchStrategy[Network]
+         refractory=True, connect_p=0.5, variants=False, currents=False)
+         -> SearchStrategy[Network]
     1..max_lif LIF populations "lif0".. and 1..max_sources sources "src0".. (Poisson or
     spike_array, drawn per source), sizes 1..max_size. Every (pre, post) pair with post a LIF
     population (recurrent and self projections included) is connected with probability
@@ -15,31 +16,79 @@ networks(*, max_lif=3, max_sources=2, max_size=8, steps=(20, 60), max_delay=20,
     tau_syn / tau_mem occasionally inf. Each LIF population gets a v probe (ties of the
     float-exact contract are judged on v) and sometimes a u probe. net.steps is drawn from
     `steps`; net.seed from the draw, so Poisson spikes differ between examples.
+    variants=True also draws the LIF variants of DESIGN §2.5 per population: tau_syn 0,
+    reset subtract, non-spiking readouts (v_th inf), per-neuron bias, u_init and v_init;
+    currents=True gives some LIF populations injected currents (steps, ramp or per-step
+    values, to every neuron or to a subset, sometimes two into one population).
 
-lif_models(*, refractory=True) -> SearchStrategy[LIF]
-    One LIF parameter set as `networks` draws it.
+lif_models(*, refractory=True, variants=False) -> SearchStrategy[LIF]
+    One LIF parameter set as `networks` draws it (per-neuron values are added by `networks`,
+    which knows the size).
 
 Arrays are drawn from a numpy generator seeded by hypothesis, so examples are reproducible
 under @settings(derandomize=True) and shrink on structure (counts, sizes, steps, seed).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from hypothesis import strategies as st
 
-from nmcompile.ir import LIF, Network, Poisson, Population, Probe, Projection, SpikeArray
+from nmcompile.ir import (LIF, Current, Network, Poisson, Population, Probe, Projection,
+                          SpikeArray)
 
 _INF = float("inf")
 
 
 @st.composite
-def lif_models(draw, *, refractory: bool = True) -> LIF:
+def lif_models(draw, *, refractory: bool = True, variants: bool = False) -> LIF:
     v_th = draw(st.floats(0.5, 2.0))
-    return LIF(tau_syn=draw(st.one_of(st.floats(1.0, 20.0), st.just(_INF))),
-               tau_mem=draw(st.one_of(st.floats(2.0, 50.0), st.just(_INF))),
-               v_th=v_th,
-               bias=draw(st.floats(-0.05, 0.15)) * v_th,
-               refractory=draw(st.integers(0, 3)) if refractory else 0)
+    tau_syn = st.floats(1.0, 20.0) | st.just(_INF)
+    model = LIF(tau_syn=draw(tau_syn | st.just(0.0)) if variants else draw(tau_syn),
+                tau_mem=draw(st.one_of(st.floats(2.0, 50.0), st.just(_INF))),
+                v_th=v_th,
+                bias=draw(st.floats(-0.05, 0.15)) * v_th,
+                refractory=draw(st.integers(0, 3)) if refractory else 0)
+    if variants:
+        model = replace(model, reset=draw(st.sampled_from(["zero", "subtract"])))
+        if draw(st.integers(0, 7)) == 0:  # now and then a readout that never spikes
+            model = replace(model, v_th=_INF)
+    return model
+
+
+def _per_neuron_values(rng: np.random.Generator, model: LIF, size: int) -> LIF:
+    """Per-neuron bias, u_init, v_init around the model's scalars (each drawn half the time)."""
+    scale = model.v_th if np.isfinite(model.v_th) else 1.0
+    changes = {}
+    if rng.random() < 0.5:
+        changes["bias"] = model.bias + rng.normal(0.0, 0.05, size) * scale
+    if rng.random() < 0.5:
+        changes["v_init"] = rng.uniform(-0.5, 1.2, size) * scale
+    if rng.random() < 0.5:
+        changes["u_init"] = rng.normal(0.0, 0.2, size) * scale
+    return replace(model, **changes)
+
+
+def _currents(rng: np.random.Generator, pop: Population, steps: int) -> list[Current]:
+    """Zero, one or two injected currents into `pop`, of the three kinds."""
+    scale = pop.model.v_th if np.isfinite(pop.model.v_th) else 1.0
+    out = []
+    for _ in range(rng.choice([0, 1, 1, 2])):
+        neurons = None
+        if pop.size > 1 and rng.random() < 0.5:
+            neurons = np.sort(rng.choice(pop.size, rng.integers(1, pop.size + 1), replace=False))
+        kind = rng.choice(["steps", "ramp", "file"])
+        if kind == "file":
+            width = pop.size if neurons is None else neurons.size
+            shape = (rng.integers(1, steps + 1),) + ((width,) if rng.random() < 0.5 else ())
+            out.append(Current(population=pop.name, kind="file", neurons=neurons,
+                               values=rng.normal(0.05, 0.1, shape) * scale))
+            continue
+        at = np.sort(rng.choice(steps, rng.integers(1, 4), replace=False)).astype(float)
+        points = np.column_stack([at, rng.normal(0.05, 0.15, at.size) * scale])
+        out.append(Current(population=pop.name, kind=str(kind), neurons=neurons, points=points))
+    return out
 
 
 def _source(rng: np.random.Generator, size: int, steps: int) -> Poisson | SpikeArray:
@@ -65,7 +114,7 @@ def _projection(rng, name: str, pre: Population, post: Population, connect_p: fl
 @st.composite
 def networks(draw, *, max_lif: int = 3, max_sources: int = 2, max_size: int = 8,
              steps: tuple[int, int] = (20, 60), max_delay: int = 20, refractory: bool = True,
-             connect_p: float = 0.5) -> Network:
+             connect_p: float = 0.5, variants: bool = False, currents: bool = False) -> Network:
     n_steps = draw(st.integers(*steps))
     seed = draw(st.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
@@ -76,19 +125,24 @@ def networks(draw, *, max_lif: int = 3, max_sources: int = 2, max_size: int = 8,
                                      model=_source(rng, size, n_steps))
     lifs = []
     for i in range(draw(st.integers(1, max_lif))):
-        pop = Population(name=f"lif{i}", size=draw(st.integers(1, max_size)),
-                         model=draw(lif_models(refractory=refractory)))
+        size = draw(st.integers(1, max_size))
+        model = draw(lif_models(refractory=refractory, variants=variants))
+        if variants:
+            model = _per_neuron_values(rng, model, size)
+        pop = Population(name=f"lif{i}", size=size, model=model)
         pops[pop.name] = pop
         lifs.append(pop)
     projections = []
     for post in lifs:
         for pre in pops.values():
             if rng.random() < 0.5:
+                scale = post.model.v_th if np.isfinite(post.model.v_th) else 1.0
                 proj = _projection(rng, f"p{len(projections)}", pre, post, connect_p,
-                                   max_delay, post.model.v_th)
+                                   max_delay, scale)
                 if proj is not None:
                     projections.append(proj)
     probes = [Probe(population=p.name, var="v") for p in lifs]
     probes += [Probe(population=p.name, var="u") for p in lifs if rng.random() < 0.3]
+    injected = [c for p in lifs for c in _currents(rng, p, n_steps)] if currents else []
     return Network(name="generated", populations=pops, projections=tuple(projections),
-                   probes=tuple(probes), steps=n_steps, seed=seed)
+                   probes=tuple(probes), currents=tuple(injected), steps=n_steps, seed=seed)

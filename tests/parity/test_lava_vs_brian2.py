@@ -1,5 +1,7 @@
 """`lava` (floating_pt) vs `brian2` (and the numpy oracle): float-exact per DESIGN §3 on 50
-generated networks — recurrent, delays 1-20, bias, mixed-sign weights, refractory.
+generated networks — recurrent, delays 1-20, bias, mixed-sign weights, refractory, and the
+LIF variants of DESIGN §2.5 (tau_syn 0, subtract reset, non-spiking readouts, per-neuron
+bias and initial values) with injected currents.
 
 Summation order differs between them (Lava's Dense sums spiking columns pairwise, Delay*
 processes add one partial sum per arrival step; Brian2 and the oracle add synapse by
@@ -9,6 +11,7 @@ all backends by test_examples_parity.py.)
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from oracle import oracle_run
@@ -29,7 +32,7 @@ def test_lava_float_exact_with_brian2_on_generated_networks():
 
     @settings(derandomize=True, max_examples=N_NETWORKS, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow])
-    @given(net=networks())
+    @given(net=networks(variants=True, currents=True))
     def check(net):
         got = lava.run(net, net.steps, options={})
         for name, ref in (("brian2", brian2.run(net, net.steps, options={})),
@@ -37,7 +40,7 @@ def test_lava_float_exact_with_brian2_on_generated_networks():
             pair = compare_float_exact(net, name, ref, "lava", got, net.steps)
             assert pair.verdict in ("pass", "tie"), (name, pair.first, pair.note)
             seen.append((name, pair.verdict, pair.spikes_compared, net.has_cycles(),
-                         net.max_delay()))
+                         net.max_delay(), _variants(net)))
 
     check()
     by_brian2 = [s for s in seen if s[0] == "brian2"]
@@ -51,3 +54,16 @@ def test_lava_float_exact_with_brian2_on_generated_networks():
     assert sum(1 for s in by_brian2 if s[2] > 0) > N_NETWORKS // 3   # active networks
     assert sum(1 for s in by_brian2 if s[3]) > N_NETWORKS // 3       # recurrent
     assert sum(1 for s in by_brian2 if s[4] > 5) > N_NETWORKS // 3   # long delays
+    for feature in ("refractory", "reset_subtract", "non_spiking", "current", "tau_syn_0",
+                    "per_neuron"):                                     # every variant, often
+        assert sum(1 for s in by_brian2 if feature in s[5]) > N_NETWORKS // 10, feature
+
+
+def _variants(net) -> set[str]:
+    """Which LIF variants and features a generated network uses."""
+    used = {f for p in net.lif_populations() for f in p.model.features()}
+    used |= {"current"} if net.currents else set()
+    used |= {"tau_syn_0"} if any(p.model.tau_syn == 0 for p in net.lif_populations()) else set()
+    used |= {"per_neuron"} if any(np.ndim(getattr(p.model, k)) for p in net.lif_populations()
+                                  for k in ("bias", "u_init", "v_init")) else set()
+    return used
