@@ -5,18 +5,20 @@ from nmcompile.backends.base import Backend, Capabilities
 from nmcompile.ir import QuantizedNetwork
 from nmcompile.result import Result
 
+from .models import REGISTRY
+
 
 class EmulatorBackend(Backend):
-    """Runs a QuantizedNetwork with the integer semantics of Lava's bit-accurate models.
+    """Runs a QuantizedNetwork with the integer semantics of Lava's bit-accurate models, and
+    of nmcompile's own bit-accurate LIF for refractory periods, subtract reset, non-spiking
+    neurons and injected currents (DESIGN §2.5).
 
     Wraps of u and saturations of v are counted per population into meta["overflow"];
     options["strict"] makes the first one a RunError. Traces are in register units.
     """
 
     name = "emulator"
-    # per model, the optional features it runs: none yet (no fixed-point refractory model)
-    capabilities = Capabilities(models={"lif": frozenset(), "poisson": frozenset(),
-                                        "spike_array": frozenset()}, fixed_point=True)
+    capabilities = Capabilities(models=REGISTRY, fixed_point=True)  # models/: lif.FEATURES
 
     def run(self, model: QuantizedNetwork, steps: int, *, options: dict) -> Result:
         from .engine import emulate

@@ -2,8 +2,10 @@
 
 Step t: every LIF neuron takes its input for t from the ring and updates; a spike, of a LIF
 or a source, is delivered d >= 1 steps ahead, so it never reaches step t itself and the
-order of populations does not matter. The whole loop is one compiled kernel (kernel.py);
-Python only builds its arrays and reads them back.
+order of populations does not matter. The whole loop is one compiled kernel (kernel.py:
+run_steps, or run_steps_with_variants when a population needs nmcompile's own LIF of DESIGN
+§2.5); Python only builds its arrays (registers by models/, one module per model kind) and
+reads them back.
 """
 from __future__ import annotations
 
@@ -12,11 +14,12 @@ from typing import NamedTuple
 import numpy as np
 
 from nmcompile.diagnostics import RunError
-from nmcompile.ir import QuantizedNetwork, source_spikes
+from nmcompile.ir import QuantizedNetwork, fixed_current, source_spikes
 from nmcompile.result import Result
 
-from .kernel import run_steps
-from .lava_semantics import LifRegisters
+from . import kernel
+from .kernel import run_steps, run_steps_with_variants
+from .models import REGISTRY
 from .synapses import build_synapses
 
 VARS = ("u", "v")  # probe_var codes in the kernel
@@ -26,9 +29,13 @@ class Neurons(NamedTuple):
     """Every LIF neuron (a ring column), its population's registers and its overflow counts."""
 
     start: np.ndarray     # population p owns columns [start[p], start[p + 1])
-    params: np.ndarray    # per population: keep_u, keep_v, bias, vth (LifRegisters)
-    u: np.ndarray
-    v: np.ndarray
+    params: np.ndarray    # per population: kernel.KEEP_U … kernel.CURRENT (models/lif.py)
+    variant: np.ndarray   # per population: kernel.variant_population, else the plain loop
+    bias: np.ndarray      # per neuron: effective bias (bias_mant << bias_exp), for variants
+    u: np.ndarray         # per neuron, from u_init
+    v: np.ndarray         # per neuron, from v_init
+    refractory_left: np.ndarray  # per neuron: steps it stays refractory
+    current: np.ndarray   # (steps, neurons with a current) int32 registers, or (0, 0)
     ring: np.ndarray      # (max delay + 1, neurons): row t mod R holds the input summed for t
     overflow: np.ndarray  # per population: u wraps, v saturations
 
@@ -51,15 +58,16 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False) -> Resu
     start = np.cumsum([0] + [net.populations[name].size for name in names]).astype(np.int64)
     offset = dict(zip(names, start.tolist()))
     n_pops, n_pre = len(qnet.populations), int(start[-1])
-    neurons = _neurons(qnet, start[:n_pops + 1])
+    neurons = _neurons(qnet, start[:n_pops + 1], steps)
     syn = build_synapses(qnet, offset, n_pre)
     src_ptr, src_pre = _source_events(net, steps, offset, n_pre)
     probes = [(p.population, p.var) for p in net.probes if p.population in qnet.populations]
     record = _record(qnet, probes, offset, steps)
 
+    run = run_steps_with_variants if neurons.variant.any() else run_steps
     t, n_spikes = 0, 0
     while True:
-        t, n_spikes = run_steps(t, steps, strict, neurons, syn, src_ptr, src_pre, record, n_spikes)
+        t, n_spikes = run(t, steps, strict, neurons, syn, src_ptr, src_pre, record, n_spikes)
         if t == steps or record.event[0] >= 0:
             break
         # stopped early because the spike buffer could fill up: double it and go on
@@ -72,14 +80,32 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False) -> Resu
     return _result(qnet, neurons, record, n_spikes, probes)
 
 
-def _neurons(qnet: QuantizedNetwork, start: np.ndarray) -> Neurons:
-    registers = [LifRegisters(fixed) for fixed in qnet.populations.values()]
+def _neurons(qnet: QuantizedNetwork, start: np.ndarray, steps: int) -> Neurons:
+    net = qnet.network
+    pops = [net.populations[name] for name in qnet.populations]
+    registers = [REGISTRY.module(pop.model.kind).registers(qnet.populations[pop.name], pop.size)
+                 for pop in pops]
+    params = np.zeros((len(pops), kernel.N_PARAMS), np.int64)
+    for p, r in enumerate(registers):
+        params[p, [kernel.KEEP_U, kernel.KEEP_V, kernel.VTH, kernel.BIAS, kernel.REFRACTORY,
+                   kernel.SUBTRACT, kernel.CURRENT]] = (r.keep_u, r.keep_v, r.vth, r.bias[0],
+                                                        r.refractory, r.subtract, -1)
+    with_current = [p for p, pop in enumerate(pops) if net.has_current(pop.name)]
+    current = np.zeros((steps if with_current else 0,
+                        sum(pops[p].size for p in with_current)), np.int32)
+    column = 0
+    for p in with_current:  # filled one population at a time: one float copy at most
+        params[p, kernel.CURRENT] = column
+        current[:, column:column + pops[p].size] = fixed_current(qnet, pops[p].name, steps)
+        column += pops[p].size
+    variant = np.array([not r.plain for r in registers], bool) | (params[:, kernel.CURRENT] >= 0)
     max_delay = max([int(p.delay.max()) for p in qnet.projections if p.delay.size], default=1)
     n_lif = int(start[-1])
-    return Neurons(start=start,
-                   params=np.array([[r.keep_u, r.keep_v, r.bias, r.vth] for r in registers],
-                                   np.int64).reshape(-1, 4),
-                   u=np.zeros(n_lif, np.int64), v=np.zeros(n_lif, np.int64),
+    return Neurons(start=start, params=params, variant=variant,
+                   bias=np.concatenate([r.bias for r in registers] or [[]]).astype(np.int64),
+                   u=np.concatenate([r.u_init for r in registers] or [[]]).astype(np.int64),
+                   v=np.concatenate([r.v_init for r in registers] or [[]]).astype(np.int64),
+                   refractory_left=np.zeros(n_lif, np.int64), current=current,
                    ring=np.zeros((max_delay + 1, n_lif), np.int64),
                    overflow=np.zeros((len(registers), 2), np.int64))
 

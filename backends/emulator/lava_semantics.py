@@ -8,13 +8,13 @@ every overflow wraps where Lava's wraps:
   * the LIF shifts that int32 input left by 6 in int32, adds it to the decayed int32 u,
     then wraps u once into 24 bits (u > 2^23 loses 2^24, u <= -2^23 gains 2^24);
   * v = decayed v + u + bias in int32, clipped to ±(2^23 - 1); bias_mant is held as int16.
-This module prepares the registers; kernel.lif_step is the step itself.
+The features nmcompile adds (DESIGN §2.5: refractory, subtract reset, non-spiking neurons,
+injected currents) follow nmcompile's own bit-accurate LIF; models/lif.py prepares the
+registers, kernel.lif_step is the step itself.
 """
 from __future__ import annotations
 
 import numpy as np
-
-from nmcompile.ir import FixedLIF
 
 from .kernel import DECAY_SHIFT
 
@@ -35,19 +35,11 @@ def lava_weights(mant: np.ndarray, sign_mode: str, num_weight_bits: int) -> np.n
     return -w if sign_mode == "inhibitory" else w
 
 
-def effective_bias(fixed: FixedLIF) -> int:
-    """bias_mant (int16 register) shifted by bias_exp in int32, as Lava's scale_bias does."""
-    mant = np.asarray(fixed.bias_mant).astype(np.int16).astype(np.int32)
-    exp = fixed.bias_exp
-    return int(np.left_shift(mant, exp) if exp >= 0 else np.right_shift(mant, -exp))
-
-
-class LifRegisters:
-    """The constant registers of one LIF population as the bit-accurate step reads them:
-    decay multipliers (out of 4096), effective bias and threshold (vth << 6)."""
-
-    def __init__(self, fixed: FixedLIF):
-        self.keep_u = DECAY_UNITY - (fixed.du + DS_OFFSET)
-        self.keep_v = DECAY_UNITY - fixed.dv
-        self.bias = effective_bias(fixed)
-        self.vth = int(fixed.vth) << VTH_SHIFT
+def effective_bias(bias_mant: np.ndarray, bias_exp: np.ndarray) -> np.ndarray:
+    """Per neuron, bias_mant (int16 register) shifted by bias_exp in int32, as Lava's
+    scale_bias does; int64 for the kernel."""
+    mant = np.asarray(bias_mant).astype(np.int16).astype(np.int32)
+    exp = np.asarray(bias_exp).astype(np.int16)
+    shifted = np.where(exp >= 0, np.left_shift(mant, np.maximum(exp, 0)),
+                       np.right_shift(mant, np.maximum(-exp, 0)))
+    return shifted.astype(np.int32).astype(np.int64)

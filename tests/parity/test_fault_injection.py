@@ -118,7 +118,7 @@ EXACT_HIT = INPUT_STEPS[1] + 1  # v reaches v_th exactly here (delay 1)
 
 
 def test_threshold_greater_or_equal_in_the_emulator_is_caught(monkeypatch):
-    from nmcompile.backends.emulator.lava_semantics import LifRegisters
+    from nmcompile.backends.emulator.models.lif import LifRegisters
     net = _staircase()
     qnet = driver.prepare(net, get_backend("emulator"))
     (proj,) = qnet.projections

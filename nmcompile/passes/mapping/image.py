@@ -2,12 +2,14 @@
 
 Layout: `header.json` (magic, format version, nmcompile version, model hash, target,
 every scalar register, the mapping summary, a hash of the arrays, and a hash of the header
-itself) plus one `.npy` per array (synapses, weights, delays, sources, mapping blocks). The
-float model travels with it, so the image alone rebuilds the exact QuantizedNetwork the
-emulator consumes. On reading, the header hash (its canonical JSON, which holds the arrays'
-hash) covers every register and array, the header's structure is checked key by key, and
-the model hash is recomputed. Written atomically; a damaged, truncated, edited or foreign
-file is an InputError, never a traceback.
+itself) plus one `.npy` per array (synapses, weights, delays, sources, per-neuron parameters
+and registers, injected currents, mapping blocks); a parameter or register that may differ
+per neuron is a number in the header when every neuron shares it, else null there and an
+array. The float model (its currents included) travels with it, so the image alone
+rebuilds the exact QuantizedNetwork the emulator consumes. On reading, the header hash (its
+canonical JSON, which holds the arrays' hash) covers every register and array, the header's
+structure is checked key by key, and the model hash is recomputed. Written atomically; a
+damaged, truncated, edited or foreign file is an InputError, never a traceback.
 """
 from __future__ import annotations
 
@@ -25,16 +27,23 @@ from nmcompile import __version__
 from nmcompile.diagnostics import InputError, error
 from nmcompile.files.atomic import atomic_output
 from nmcompile.files.inputfiles import NpyArchive, UnreadableFile, printable
-from nmcompile.ir import (LIF, MAX_STEPS, MODELS, FixedLIF, FixedProjection, Location, Network,
-                          Poisson, Population, Probe, Projection, QuantizedNetwork, SpikeArray,
-                          decay_fraction)
+from nmcompile.ir import (LIF, MAX_STEPS, MODELS, Current, FixedLIF, FixedProjection, Location,
+                          Network, Poisson, Population, Probe, Projection, QuantizedNetwork,
+                          SpikeArray, decay_fraction)
+from nmcompile.ir.currents import KINDS as CURRENT_KINDS
+from nmcompile.ir.models.lif import RESETS
 
 from .blocks import Mapping
 
 MAGIC = "nmcompile-chip-image"
-FORMAT_VERSION = 2  # 2: the header hash covers the registers
+# 2: the header hash covers the registers; 3: LIF variants (reset, initial values, per-neuron
+# bias), their registers, and injected currents
+FORMAT_VERSION = 3
 HEADER = "header.json"
 SIGN_MODES = ("excitatory", "inhibitory", "mixed")  # as Lava's SignMode
+PER_NEURON_PARAMS = ("bias", "v_init", "u_init")        # LIF: a number, or pop/<i>/<name>
+PER_NEURON_REGISTERS = ("bias_mant", "bias_exp", "u_init", "v_init")  # or fixedpop/<i>/<name>
+STATE_LIMIT = 2 ** 23 - 1  # u_init, v_init are 24-bit registers
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,18 +68,25 @@ def write_image(path: str, qnet: QuantizedNetwork, mapping: Mapping) -> None:
     fixed = [{"name": p.name, "pre": p.pre, "post": p.post, "weight_exp": int(p.weight_exp),
               "num_weight_bits": int(p.num_weight_bits), "sign_mode": p.sign_mode}
              for p in qnet.projections]
+    arrays = dict(_network_arrays(net))
+    fixed_pops = {}
+    for name, f in qnet.populations.items():
+        i = _index(net, name)
+        doc = {"du": int(f.du), "dv": int(f.dv), "vth": int(f.vth), "scale": float(f.scale),
+               "refractory": int(f.refractory), "reset": f.reset, "spiking": bool(f.spiking)}
+        for key in PER_NEURON_REGISTERS:
+            doc[key] = _in_header(getattr(f, key), int)
+            if doc[key] is None:
+                arrays[f"fixedpop/{i}/{key}"] = np.ascontiguousarray(getattr(f, key), np.int32)
+        fixed_pops[name] = doc
     header = {"magic": MAGIC, "format_version": FORMAT_VERSION, "nmcompile_version": __version__,
               "model_hash": model_hash(net), "target": qnet.target, "network": _network_doc(net),
-              "fixed_populations": {name: {"du": f.du, "dv": f.dv, "vth": f.vth,
-                                           "bias_mant": f.bias_mant, "bias_exp": f.bias_exp,
-                                           "scale": f.scale}
-                                    for name, f in qnet.populations.items()},
+              "fixed_populations": fixed_pops,
               "fixed_projections": fixed,
               "mapping": {"target": mapping.target, "cores_per_chip": mapping.cores_per_chip,
                           "populations": list(mapping.populations),
                           "placement": mapping.placement, "cores_used": int(mapping.cores.size),
                           "chips_used": mapping.n_chips}}
-    arrays = dict(_network_arrays(net))
     for i, p in enumerate(qnet.projections):
         arrays[f"fixed/{i}/weight_mant"] = p.weight_mant
     arrays.update({f"mapping/{k}": v for k, v in mapping.to_arrays().items()})
@@ -100,7 +116,8 @@ def read_image(path: str | os.PathLike) -> ChipImage:
                 raise bad(f"wrong magic {found!r}")
             if header.get("format_version") != FORMAT_VERSION:
                 raise bad(f"format version {header.get('format_version')!r}; this nmcompile "
-                          f"{__version__} reads version {FORMAT_VERSION}")
+                          f"{__version__} reads version {FORMAT_VERSION} only: compile the "
+                          f"model again (nmc compile) to get an image it reads")
             if _header_hash(header) != header.get("header_sha256"):
                 raise bad("header hash mismatch (the header was altered)")
             arrays = {n[:-4]: zf.array(n) for n in names if n.endswith(".npy")}
@@ -144,8 +161,9 @@ def _arrays_hash(arrays: dict[str, np.ndarray]) -> str:
 
 
 # -- the header's structure: every key, its type; checked before anything is built from it ---
-INT, NUM, STR = "an integer", "a number", "a string"
-_LIF_SPEC = {"tau_syn": NUM, "tau_mem": NUM, "v_th": NUM, "bias": NUM, "refractory": INT}
+INT, NUM, STR, BOOL = "an integer", "a number", "a string", "a boolean"
+_LIF_SPEC = {"tau_syn": NUM, "tau_mem": NUM, "v_th": NUM, "bias": (None, NUM),
+             "refractory": INT, "reset": STR, "v_init": (None, NUM), "u_init": (None, NUM)}
 HEADER_SPEC = {
     "magic": STR, "format_version": INT, "nmcompile_version": STR, "model_hash": STR,
     "target": STR, "arrays_sha256": STR, "header_sha256": STR,
@@ -153,15 +171,18 @@ HEADER_SPEC = {
                 "populations": [{"name": STR, "size": INT, "kind": STR, "shape": (None, [INT]),
                                  "lif?": _LIF_SPEC}],
                 "projections": [{"name": STR, "pre": STR, "post": STR}],
-                "probes": [{"population": STR, "var": STR}]},
-    "fixed_populations": {"*": {"du": INT, "dv": INT, "vth": INT, "bias_mant": INT,
-                                "bias_exp": INT, "scale": NUM}},
+                "probes": [{"population": STR, "var": STR}],
+                "currents": [{"population": STR, "kind": STR, "source": (None, STR)}]},
+    "fixed_populations": {"*": {"du": INT, "dv": INT, "vth": INT, "bias_mant": (None, INT),
+                                "bias_exp": (None, INT), "u_init": (None, INT),
+                                "v_init": (None, INT), "refractory": INT, "reset": STR,
+                                "spiking": BOOL, "scale": NUM}},
     "fixed_projections": [{"name": STR, "pre": STR, "post": STR, "weight_exp": INT,
                            "num_weight_bits": INT, "sign_mode": STR}],
     "mapping": {"target": STR, "cores_per_chip": INT, "populations": [STR], "placement": STR,
                 "cores_used": INT, "chips_used": INT},
 }
-_SCALARS = {INT: (int,), NUM: (int, float), STR: (str,)}
+_SCALARS = {INT: (int,), NUM: (int, float), STR: (str,), BOOL: (bool,)}
 
 
 def _structure_problem(value, spec, where: str) -> str | None:
@@ -170,7 +191,7 @@ def _structure_problem(value, spec, where: str) -> str | None:
     if isinstance(spec, tuple):
         return None if value is None else _structure_problem(value, spec[1], where)
     if isinstance(spec, str):
-        ok = isinstance(value, _SCALARS[spec]) and not isinstance(value, bool)
+        ok = isinstance(value, _SCALARS[spec]) and (spec == BOOL) == isinstance(value, bool)
         return None if ok else f"{where} must be {spec}, got {json.dumps(value)[:40]}"
     if isinstance(spec, list):
         if not isinstance(value, list):
@@ -198,6 +219,18 @@ def _image_error(path: str, message: str) -> InputError:
 
 
 # -- (de)serialising the float network ------------------------------------------------------
+def _index(net: Network, population: str) -> int:
+    """A population's position in the network: the <i> of its array keys."""
+    return list(net.populations).index(population)
+
+
+def _in_header(value, kind: type) -> float | int | None:
+    """A value that may differ per neuron as the header holds it: the number, or None for an
+    array, which is stored as an .npy member (an array stays an array, even of equal values:
+    the round trip is exact)."""
+    return None if isinstance(value, np.ndarray) else kind(value)
+
+
 def _network_doc(net: Network) -> dict:
     pops = []
     for p in net.populations.values():
@@ -206,13 +239,17 @@ def _network_doc(net: Network) -> dict:
         if isinstance(p.model, LIF):
             m = p.model
             doc["lif"] = {"tau_syn": m.tau_syn, "tau_mem": m.tau_mem, "v_th": m.v_th,
-                          "bias": m.bias, "refractory": m.refractory}
+                          "refractory": m.refractory, "reset": m.reset}
+            doc["lif"].update({key: _in_header(getattr(m, key), float)
+                               for key in PER_NEURON_PARAMS})
         pops.append(doc)
     return {"name": net.name, "dt": net.dt, "steps": net.steps, "seed": net.seed,
             "populations": pops,
             "projections": [{"name": p.name, "pre": p.pre, "post": p.post}
                             for p in net.projections],
-            "probes": [{"population": p.population, "var": p.var} for p in net.probes]}
+            "probes": [{"population": p.population, "var": p.var} for p in net.probes],
+            "currents": [{"population": c.population, "kind": c.kind, "source": c.source}
+                         for c in net.currents]}
 
 
 def _network_arrays(net: Network) -> dict[str, np.ndarray]:
@@ -223,17 +260,37 @@ def _network_arrays(net: Network) -> dict[str, np.ndarray]:
         elif isinstance(p.model, SpikeArray):
             out[f"pop/{i}/neurons"] = np.asarray(p.model.neurons, np.int64)
             out[f"pop/{i}/steps"] = np.asarray(p.model.steps, np.int64)
+        elif isinstance(p.model, LIF):
+            out.update({f"pop/{i}/{key}": np.ascontiguousarray(getattr(p.model, key), np.float64)
+                        for key in PER_NEURON_PARAMS
+                        if _in_header(getattr(p.model, key), float) is None})
     for i, p in enumerate(net.projections):
         for field in ("pre_idx", "post_idx", "weight", "delay"):
             out[f"proj/{i}/{field}"] = getattr(p, field)
+    for i, c in enumerate(net.currents):
+        for field, dtype in (("neurons", np.int64), ("points", np.float64),
+                             ("values", np.float64)):
+            if getattr(c, field) is not None:
+                out[f"current/{i}/{field}"] = np.asarray(getattr(c, field), dtype)
     return out
+
+
+def _array_rule(key: str) -> tuple[str, int]:
+    """(dtype kinds, largest ndim) an array of this key may have."""
+    if key.startswith("current/") and key.endswith(("/points", "/values")):
+        return "fiu", 2
+    if key.startswith("pop/") and key.endswith(tuple(f"/{k}" for k in ("rate",)
+                                                     + PER_NEURON_PARAMS)) \
+            or key.startswith("proj/") and key.endswith("/weight"):
+        return "fiu", 1
+    return "iu", 1
 
 
 def _rebuild(header: dict, arrays: dict[str, np.ndarray]) -> ChipImage:
     """The image from a header of sound structure; ValueError/KeyError where parts disagree."""
     for key, array in arrays.items():
-        kinds = "fiu" if key.endswith(("/weight", "/rate")) else "iu"  # float or integer
-        if array.ndim > 1 or array.dtype.kind not in kinds:
+        kinds, ndim = _array_rule(key)
+        if array.ndim > ndim or array.dtype.kind not in kinds:
             raise ValueError(f"array {key}: unexpected {array.dtype} of shape {array.shape}")
     doc = header["network"]
     pops = {}
@@ -242,7 +299,9 @@ def _rebuild(header: dict, arrays: dict[str, np.ndarray]) -> ChipImage:
             raise ValueError(f"population {d['name']}: kind {d['kind']!r} with"
                              f"{'' if 'lif' in d else 'out'} LIF parameters")
         if d["kind"] == "lif":
-            model = LIF(**d["lif"])
+            params = {k: (np.asarray(arrays[f"pop/{i}/{k}"], np.float64) if v is None else v)
+                      for k, v in d["lif"].items()}
+            model = LIF(**params)
         elif d["kind"] == "poisson":
             model = Poisson(rate=arrays[f"pop/{i}/rate"])
         else:
@@ -253,11 +312,14 @@ def _rebuild(header: dict, arrays: dict[str, np.ndarray]) -> ChipImage:
                              **{f: arrays[f"proj/{i}/{f}"]
                                 for f in ("pre_idx", "post_idx", "weight", "delay")})
                   for i, d in enumerate(doc["projections"]))
+    currents = tuple(Current(population=d["population"], kind=d["kind"], source=d["source"],
+                             **{f: arrays.get(f"current/{i}/{f}")
+                                for f in ("neurons", "points", "values")})
+                     for i, d in enumerate(doc["currents"]))
     net = Network(name=doc["name"], populations=pops, projections=projs,
-                  probes=tuple(Probe(**p) for p in doc["probes"]), dt=float(doc["dt"]),
-                  steps=int(doc["steps"]), seed=int(doc["seed"]))
-    fixed_pops = {name: FixedLIF(**{k: (float(v) if k == "scale" else int(v))
-                                    for k, v in f.items()})
+                  probes=tuple(Probe(**p) for p in doc["probes"]), currents=currents,
+                  dt=float(doc["dt"]), steps=int(doc["steps"]), seed=int(doc["seed"]))
+    fixed_pops = {name: _fixed_population(f, _index(net, name), arrays)
                   for name, f in header["fixed_populations"].items()}
     fixed_projs = tuple(FixedProjection(**d, pre_idx=projs[i].pre_idx,
                                         post_idx=projs[i].post_idx, delay=projs[i].delay,
@@ -273,6 +335,14 @@ def _rebuild(header: dict, arrays: dict[str, np.ndarray]) -> ChipImage:
     qnet = QuantizedNetwork(network=net, target=header["target"], populations=fixed_pops,
                             projections=fixed_projs)
     return ChipImage(qnet=qnet, mapping=mapping, header=header)
+
+
+def _fixed_population(doc: dict, i: int, arrays: dict[str, np.ndarray]) -> FixedLIF:
+    """A FixedLIF from its header entry; registers given as null come from fixedpop/<i>/."""
+    values = {k: (float(v) if k == "scale" else v if k in ("reset", "spiking") else
+                  int(v) if v is not None else np.asarray(arrays[f"fixedpop/{i}/{k}"], np.int32))
+              for k, v in doc.items()}
+    return FixedLIF(**values)
 
 
 def _check_consistent(net: Network, fixed_pops: dict[str, FixedLIF],
@@ -302,6 +372,33 @@ def _check_consistent(net: Network, fixed_pops: dict[str, FixedLIF],
             raise ValueError(f"projection {proj.name}: neuron index out of range")
     if len({a.size for a in mapping.to_arrays().values()}) > 1:
         raise ValueError("mapping arrays differ in length")
+    for pop in net.lif_populations():
+        values = [getattr(pop.model, k) for k in PER_NEURON_PARAMS]
+        values += [getattr(fixed_pops[pop.name], k) for k in PER_NEURON_REGISTERS]
+        if any(isinstance(x, np.ndarray) and x.shape != (pop.size,) for x in values):
+            raise ValueError(f"population {pop.name}: a per-neuron array is not one per neuron")
+    for c in net.currents:
+        pop = net.populations.get(c.population)
+        if pop is None or pop.is_source or c.kind not in CURRENT_KINDS:
+            raise ValueError(f"a current names no LIF population or an unknown kind {c.kind!r}")
+        if not _current_fits(c, pop):
+            raise ValueError(f"current into {c.population}: its arrays do not fit its kind "
+                             f"{c.kind!r} and population")
+
+
+def _current_fits(c: Current, pop: Population) -> bool:
+    """The arrays a current of its kind needs, shaped for the neurons it drives."""
+    if c.kind == "file":
+        width = pop.size if c.neurons is None else c.neurons.size
+        if c.points is not None or c.values is None or not c.values.shape[0] \
+                or (c.values.ndim == 2 and c.values.shape[1] != width):
+            return False
+    elif c.values is not None or c.points is None or c.points.ndim != 2 \
+            or c.points.shape[1] != 2 or not c.points.shape[0]:
+        return False
+    return c.neurons is None or (c.neurons.ndim == 1 and c.neurons.size > 0
+                                 and np.unique(c.neurons).size == c.neurons.size
+                                 and c.neurons.min() >= 0 and c.neurons.max() < pop.size)
 
 
 def _check_values(net: Network, fixed_pops: dict[str, FixedLIF],
@@ -321,8 +418,9 @@ def _check_values(net: Network, fixed_pops: dict[str, FixedLIF],
              f"population {pop.name}: size {n} or shape {pop.shape} out of range")
         if isinstance(m, LIF):
             need(all(tau > 0 and (math.isinf(tau) or decay_fraction(net.dt, tau) > 0)
-                     for tau in (m.tau_syn, m.tau_mem))
-                 and 0 < m.v_th < math.inf and math.isfinite(m.bias)
+                     for tau in (m.tau_mem,) + ((m.tau_syn,) if m.tau_syn else ()))
+                 and m.tau_syn >= 0 and m.v_th > 0 and m.reset in RESETS
+                 and all(bool(np.all(np.isfinite(getattr(m, k)))) for k in PER_NEURON_PARAMS)
                  and 0 <= m.refractory <= MAX_STEPS,
                  f"population {pop.name}: LIF parameters out of range")
         elif isinstance(m, Poisson):
@@ -337,10 +435,24 @@ def _check_values(net: Network, fixed_pops: dict[str, FixedLIF],
         need(bool(np.all(np.isfinite(proj.weight))) and (not proj.delay.size or (
              proj.delay.min() >= 1 and proj.delay.max() <= MAX_DELAY)),
              f"projection {proj.name}: weights or delays out of range")
+    for c in net.currents:
+        steps = None if c.points is None else c.points[:, 0]
+        need(all(bool(np.all(np.isfinite(x))) for x in (c.points, c.values) if x is not None)
+             and (steps is None or (steps.min() >= 0 and steps.max() <= MAX_STEPS
+                                    and bool(np.all(steps == np.floor(steps)))
+                                    and bool(np.all(np.diff(steps) > 0)))),
+             f"current into {c.population}: values or steps out of range")
+    def within(value, low: int, high: int) -> bool:  # an int or one per neuron
+        return bool(np.all((low <= value) & (value <= high)))
     for name, f in fixed_pops.items():
+        m = net.populations[name].model
         need(0 <= f.du <= 4095 and 0 <= f.dv <= 4095 and 1 <= f.vth < 2**17
-             and -2**12 <= f.bias_mant < 2**12 and 0 <= f.bias_exp <= 7
+             and within(f.bias_mant, -2**12, 2**12 - 1) and within(f.bias_exp, 0, 7)
+             and within(f.u_init, -STATE_LIMIT, STATE_LIMIT)
+             and within(f.v_init, -STATE_LIMIT, STATE_LIMIT)
              and 0 < f.scale < math.inf, f"fixed population {name}: register out of range")
+        need((f.refractory, f.reset, f.spiking) == (m.refractory, m.reset, m.spiking),
+             f"fixed population {name}: refractory, reset or spiking differ from its model")
     for f in fixed:
         mant = f.weight_mant
         need(-8 <= f.weight_exp <= 7 and 1 <= f.num_weight_bits <= 8

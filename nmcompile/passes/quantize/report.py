@@ -11,20 +11,32 @@ STATE_LIMIT = 2 ** 23  # |u| and |v| registers are 24-bit signed
 
 @dataclass(frozen=True, kw_only=True)
 class PopulationReport:
-    """Requested vs realised parameters of one LIF population, and worst-case state magnitudes
-    in register units (|u| beyond 2^23 wraps, |v| beyond 2^23 - 1 saturates)."""
+    """Requested vs realised parameters of one LIF population, what rounding cost the values
+    that may differ per neuron, and worst-case state magnitudes in register units (|u| beyond
+    2^23 wraps, |v| beyond 2^23 - 1 saturates). Errors are in model units, the largest over
+    the population's neurons (and, for the injected current, over the network's steps)."""
 
     name: str
     scale: float
     tau_syn: tuple[float, float]   # (requested, realised) ms
     tau_mem: tuple[float, float]
-    v_th: tuple[float, float]
-    bias: tuple[float, float]
+    v_th: tuple[float, float]      # (inf, inf) for a non-spiking population
+    bias: tuple[float, float] | None   # None when the bias differs per neuron
+    bias_error: float
+    bias_saturated: int            # neurons whose bias mantissa saturated
     du: int
     dv: int
     vth: int
-    bias_mant: int
-    bias_exp: int
+    bias_mant: int | None          # None when it differs per neuron
+    bias_exp: int | None
+    refractory: int
+    reset: str
+    spiking: bool
+    u_init_error: float
+    v_init_error: float
+    init_saturated: int            # u_init or v_init values clipped to 24 bits
+    current_error: float | None    # None: no injected current
+    current_saturated: int         # current values (step × neuron) clipped to 24 bits
     u_worst: float
     v_worst: float
 
@@ -67,11 +79,8 @@ class QuantReport:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
     def to_dict(self) -> dict:
-        pops = [dict(asdict(p), u_headroom_bits=_json_float(p.u_headroom_bits),
-                     v_headroom_bits=_json_float(p.v_headroom_bits),
-                     u_worst=_json_float(p.u_worst), v_worst=_json_float(p.v_worst),
-                     tau_syn=[_json_float(x) for x in p.tau_syn],
-                     tau_mem=[_json_float(x) for x in p.tau_mem])
+        pops = [_json_floats(dict(asdict(p), u_headroom_bits=p.u_headroom_bits,
+                                  v_headroom_bits=p.v_headroom_bits))
                 for p in self.populations]
         return {"target": self.target, "populations": pops,
                 "projections": [asdict(p) for p in self.projections],
@@ -86,6 +95,15 @@ class QuantReport:
             lines.append(f"{p.name:<14}{p.scale:>10.4g}  {_pair(p.tau_syn):>20}  "
                          f"{_pair(p.tau_mem):>20}  {_pair(p.v_th):>18}  {_pair(p.bias):>18}  "
                          f"{_bits(p.u_headroom_bits):>7} {_bits(p.v_headroom_bits):>7}")
+        lines += ["", f"{'population':<14}{'refractory':>11} {'reset':>9} {'spiking':>8}  "
+                      f"{'bias err':>10} {'u_init err':>10} {'v_init err':>10} "
+                      f"{'current err':>11} {'satur.':>7}"]
+        for p in self.populations:
+            current = "—" if p.current_error is None else f"{p.current_error:.3g}"
+            lines.append(f"{p.name:<14}{p.refractory:>11} {p.reset:>9} "
+                         f"{'yes' if p.spiking else 'no':>8}  {p.bias_error:>10.3g} "
+                         f"{p.u_init_error:>10.3g} {p.v_init_error:>10.3g} {current:>11} "
+                         f"{p.bias_saturated + p.init_saturated + p.current_saturated:>7}")
         lines += ["", f"{'projection':<20}{'synapses':>9} {'sign':>11} {'exp':>4} {'bits':>5}"
                       f" {'LSB':>10} {'RMS err':>10} {'max err':>10} {'zeroed':>7} {'satur.':>7}"]
         for q in self.projections:
@@ -93,6 +111,9 @@ class QuantReport:
                          f"{q.num_weight_bits:>5} {q.lsb:>10.3g} {q.rms_error:>10.3g} "
                          f"{q.max_error:>10.3g} {q.zeroed:>7} {q.saturated:>7}")
         lines.append("")
+        lines.append("errors: the largest |realised − requested| over the neurons (current: "
+                     "and over the network's steps), in model units; satur.: bias mantissas, "
+                     "initial values and current values clipped to their registers")
         lines.append("headroom: bits between the worst-case |u|, |v| (all inputs at once, every "
                      "step) and the 24-bit limit; negative means it can wrap (u) or saturate (v), "
                      "-∞ that the worst case is unbounded")
@@ -115,8 +136,8 @@ def register_magnitude(worst: float) -> str:
     return "unbounded" if math.isinf(worst) else f"{worst:.3g} register units"
 
 
-def _pair(pair: tuple[float, float]) -> str:
-    return f"{pair[0]:.4g}→{pair[1]:.4g}"
+def _pair(pair: tuple[float, float] | None) -> str:
+    return "per neuron" if pair is None else f"{pair[0]:.4g}→{pair[1]:.4g}"
 
 
 def _bits(x: float) -> str:
@@ -125,5 +146,12 @@ def _bits(x: float) -> str:
     return f"{x:+.1f}"
 
 
-def _json_float(x: float) -> float | str:
-    return str(x) if math.isinf(x) or math.isnan(x) else x
+def _json_floats(value):
+    """Strict JSON: infinities (and NaN) as strings, in any nesting of dicts, lists, tuples."""
+    if isinstance(value, dict):
+        return {k: _json_floats(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_floats(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value

@@ -1,11 +1,11 @@
 """The emulator: Lava's integer corner cases, hand-built, each checked against real Lava
-fixed_pt (through the lava-fixed backend) and for the overflow accounting it reports."""
+fixed_pt (through the lava-fixed backend) and for the overflow accounting it reports. The LIF
+variants of DESIGN §2.5 are test_emulator_variants.py."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from nmcompile import driver
 from nmcompile.backends import get_backend
 from nmcompile.diagnostics import RunError
 from nmcompile.ir import (FixedLIF, FixedProjection, LIF, Network, Population, Probe,
@@ -88,14 +88,6 @@ def test_driver_and_cli_run_the_emulator(tmp_path, capsys):
     loaded = Result.load(str(out))
     assert loaded.meta["backend"] == "emulator" and loaded.meta["target"] == "tiny"
     assert loaded.spikes["a"][0].size > 0 and loaded.traces[("a", "v")].shape == (50, 3)
-
-
-def test_refractory_is_refused_before_running():
-    from nmcompile.diagnostics import InputError
-    src = Population(name="s", size=1, model=SpikeArray())
-    lif = Population(name="a", size=1, model=LIF(tau_syn=2, tau_mem=5, v_th=1, refractory=1))
-    with pytest.raises(InputError, match="refractory"):
-        driver.run(Network(name="r", populations={"s": src, "a": lif}), "emulator")
 
 
 # -- against real Lava ------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The quantization pass: decays with Lava's offsets, exact thresholds, weights within half a
-mantissa step, sign modes, loud warnings, refusals."""
+mantissa step, sign modes, loud warnings, refusals. The LIF variants of DESIGN §2.5 are
+test_quantize_variants.py."""
 from __future__ import annotations
 
 import json
@@ -103,12 +104,6 @@ def test_bias_mantissa_and_exponent():
     fixed, rep = q.populations["lif"], q.report.populations[0]
     assert -4096 <= fixed.bias_mant <= 4095 and 0 <= fixed.bias_exp <= 7
     assert rep.bias[1] == pytest.approx(0.37, abs=2 ** fixed.bias_exp / fixed.scale)
-
-
-def test_refractory_is_refused_with_location():
-    net = network([0.5], model=LIF(tau_syn=2, tau_mem=10, v_th=1, refractory=2))
-    with pytest.raises(InputError, match="refractory 2 cannot be expressed"):
-        quantize(net, "loihi2")
 
 
 def test_delay_beyond_target_is_refused():
