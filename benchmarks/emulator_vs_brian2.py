@@ -4,7 +4,8 @@ Brian2 cpp_standalone. Prints wall times and ratios (target: emulator no slower 
 
 The model follows Brian2's CUBA example (Vogels & Abbott 2005) within our LIF: v measured
 from rest (threshold 10 mV), drive toward 11 mV as a bias, one tau_syn of 5 ms, weights
-scaled so one spike moves v as in CUBA, no refractory period (the fixed-point chip has none).
+scaled so one spike moves v as in CUBA, no refractory period (so the emulator runs its plain
+LIF loop, the one kept as fast as before the LIF variants).
 Wall times include building/compiling the simulation, as a user would see them; the
 emulator's numba kernel is compiled once per machine (cached on disk, as Brian2 caches its
 Cython code), so its first call in a process, loading or compiling it, is timed on its own.
