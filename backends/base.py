@@ -24,7 +24,7 @@ class Capabilities:
     models: Mapping[str, frozenset[str]]
     fixed_point: bool = False          # runs a QuantizedNetwork instead of a float Network
     max_delay: int | None = None       # steps (IR delay), None = unbounded
-    probe_vars: frozenset[str] = frozenset({"u", "v"})
+    # every backend records every state variable (the model's STATE) of the models it runs
 
 
 class Backend(ABC):
@@ -66,11 +66,6 @@ class Backend(ABC):
                                           f"projection {proj.name}: delay {r[1]} > {caps.max_delay}"
                                           f", the longest backend {self.name} supports",
                                           proj.location))
-        for probe in net.probes:
-            if probe.var not in caps.probe_vars:
-                out.append(Diagnostic("error", "NM404", f"probe {probe.population}.{probe.var}: "
-                                      f"backend {self.name} cannot record {probe.var!r}",
-                                      probe.location))
         return out
 
     @abstractmethod

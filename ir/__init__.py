@@ -1,16 +1,20 @@
 """nmcompile.ir: the hardware-agnostic network data model (plain, immutable-by-convention data)."""
 from .currents import Current
-from .models import LIF, MODELS, LIFState, Param, Poisson, SpikeArray, decay_fraction, lif_step
+from .models import (LIF, MODELS, AdaptiveLIF, AdaptiveLIFState, Izhikevich, IzhikevichState,
+                     LIFState, Param, Poisson, SpikeArray, adaptive_lif_step, decay_fraction,
+                     izhikevich_step, lif_step)
 from .location import Location
 from .network import MAX_STEPS, Network, Population, Probe, Projection, stable_rng
 from .sources import source_raster, source_spikes
 
 __all__ = [
-    "Current", "LIF", "LIFState", "Param", "MAX_STEPS", "MODELS", "Poisson", "SpikeArray", "decay_fraction",
+    "AdaptiveLIF", "AdaptiveLIFState", "Izhikevich", "IzhikevichState", "adaptive_lif_step",
+    "izhikevich_step", "Current", "LIF", "LIFState", "Param", "MAX_STEPS", "MODELS", "Poisson", "SpikeArray", "decay_fraction",
     "lif_step", "Location", "Network",
     "Population", "Probe", "Projection", "stable_rng", "source_raster", "source_spikes",
 ]
-from .quantized import (SIGN_MODES, FixedLIF, FixedProjection, QuantizedNetwork,  # noqa: E402
-                        fixed_current)
+from .quantized import (SIGN_MODES, FixedAdaptiveLIF, FixedIzhikevich, FixedLIF,  # noqa: E402
+                        FixedNeurons, FixedProjection, QuantizedNetwork, fixed_current)
 
-__all__ += ["SIGN_MODES", "FixedLIF", "FixedProjection", "QuantizedNetwork", "fixed_current"]
+__all__ += ["SIGN_MODES", "FixedAdaptiveLIF", "FixedIzhikevich", "FixedLIF", "FixedNeurons",
+            "FixedProjection", "QuantizedNetwork", "fixed_current"]

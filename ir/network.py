@@ -9,7 +9,7 @@ import numpy as np
 
 from .currents import population_current
 from .location import Location
-from .models import LIF, NeuronModel
+from .models import NeuronModel
 
 MAX_STEPS = 2**31 - 1  # the longest run and the last spike step: far beyond any real run
 
@@ -71,7 +71,7 @@ class Projection:
 
 @dataclass(frozen=True, kw_only=True)
 class Probe:
-    """Record state variable `var` (u or v) of every neuron of a LIF population, each step."""
+    """Record state variable `var` (one of its model's STATE) of every neuron of a population, each step."""
 
     population: str
     var: str
@@ -80,7 +80,7 @@ class Probe:
 
 @dataclass(frozen=True, kw_only=True)
 class Network:
-    """A whole model. Populations keep their order; spikes of every LIF population are recorded."""
+    """A whole model. Populations keep their order; spikes of every neuron population are recorded."""
 
     name: str
     populations: dict[str, Population]
@@ -119,8 +119,9 @@ class Network:
     def has_cycles(self) -> bool:
         return not nx.is_directed_acyclic_graph(self.graph())
 
-    def lif_populations(self) -> Iterator[Population]:
-        return (p for p in self.populations.values() if isinstance(p.model, LIF))
+    def neuron_populations(self) -> Iterator[Population]:
+        """Every population that is not a spike source, in order."""
+        return (p for p in self.populations.values() if not p.is_source)
 
     def current(self, population: str, steps: int):
         """The injected current of one population, (steps × size) float64, or None."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import ClassVar
 
 import numpy as np
 
@@ -25,6 +26,7 @@ class FixedLIF:
     scale: register units of v per model unit of v (v_int ≈ v_float · scale)
     """
 
+    kind: ClassVar[str] = "lif"
     du: int
     dv: int
     vth: int
@@ -51,6 +53,87 @@ class FixedLIF:
             np.array_equal(getattr(self, f.name), getattr(other, f.name)) for f in fields(self))
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class _Registers:
+    """Equality of register sets whose fields may be ints or per-neuron int arrays."""
+
+    def per_neuron(self, name: str, size: int) -> np.ndarray:
+        """Register `name` as one int64 per neuron."""
+        return np.broadcast_to(np.asarray(getattr(self, name), dtype=np.int64), (size,))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(
+            np.array_equal(getattr(self, f.name), getattr(other, f.name)) for f in fields(self))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class FixedIzhikevich(_Registers):
+    """Integer Izhikevich registers of one population: nmcompile's own fixed-point form
+    (docs/design.md §2.6), run by its Lava fixed_pt model and by the emulator.
+
+    frac_bits F: v, u, i and every register below in state units are value · 2^F (scale)
+    di: 12-bit decay of i, as LIF's du (i keeps 4096 − (di + 1) out of 4096)
+    k0, k1, b, g, dt, dt_a: coefficients (mantissa, shift), value ≈ mantissa / 2^shift
+    k2, v_b, v_peak, c, d: state units; bias, v_init, u_init: state units, int or int array
+    state_limit: v, u and i saturate to ±state_limit; derivative_limit: the same for the
+    derivative of v before it is multiplied by dt
+    """
+
+    kind: ClassVar[str] = "izhikevich"
+    spiking: ClassVar[bool] = True
+    frac_bits: int
+    di: int
+    k0: tuple[int, int]
+    k1: tuple[int, int]
+    b: tuple[int, int]
+    g: tuple[int, int]
+    dt: tuple[int, int]
+    dt_a: tuple[int, int]
+    k2: int
+    v_b: int
+    v_peak: int
+    c: int
+    d: int
+    bias: int | np.ndarray
+    v_init: int | np.ndarray
+    u_init: int | np.ndarray
+    state_limit: int
+    derivative_limit: int
+
+    @property
+    def scale(self) -> float:
+        """Register units per model unit (of v, u and i)."""
+        return float(2 ** self.frac_bits)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class FixedAdaptiveLIF(_Registers):
+    """Integer registers of one adaptive LIF population, as Lava's PyATRLIFModelFixed reads
+    them (docs/design.md §2.7): Lava takes each decay as delta = register / 4096.
+
+    di, dv, dtheta, dr: 12-bit decays (i decays by (di + 1)/4096, the others by d/4096)
+    theta_0, theta_step: threshold mantissas, used shifted left by 6
+    bias_mant (13-bit signed), bias_exp: bias = bias_mant · 2^bias_exp, int or int array
+    scale: register units of v per model unit of v
+    """
+
+    kind: ClassVar[str] = "adaptive_lif"
+    spiking: ClassVar[bool] = True
+    di: int
+    dv: int
+    dtheta: int
+    dr: int
+    theta_0: int
+    theta_step: int
+    bias_mant: int | np.ndarray
+    bias_exp: int | np.ndarray
+    scale: float
+
+
+FixedNeurons = FixedLIF | FixedIzhikevich | FixedAdaptiveLIF
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -91,7 +174,7 @@ class QuantizedNetwork:
 
     network: Network
     target: str
-    populations: dict[str, FixedLIF]
+    populations: dict[str, FixedNeurons]
     projections: tuple[FixedProjection, ...]
     report: object | None = field(default=None, compare=False)
 

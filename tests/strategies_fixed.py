@@ -139,7 +139,7 @@ def raw_variant_networks(draw, **options) -> QuantizedNetwork:
     current registers are fixed_current's rint(c · scale), so a large scale saturates them."""
     net = draw(variant_networks(**options))
     rng = np.random.default_rng(net.seed)
-    pops = {p.name: _raw_registers(rng, p) for p in net.lif_populations()}
+    pops = {p.name: _raw_registers(rng, p) for p in net.neuron_populations()}
     projs = []
     for p in net.projections:
         mant = rng.integers(-256, 256, p.n_synapses)

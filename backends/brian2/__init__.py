@@ -21,8 +21,7 @@ class Brian2Backend(Backend):
     on stderr, "auto": only if stderr is a terminal; see nmcompile.progress)."""
 
     name = "brian2"
-    capabilities = Capabilities(models=REGISTRY, max_delay=None,
-                                probe_vars=frozenset({"u", "v"}))
+    capabilities = Capabilities(models=REGISTRY, max_delay=None)
 
     @classmethod
     def missing_dependency(cls) -> str | None:

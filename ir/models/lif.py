@@ -29,6 +29,7 @@ class LIF:
 
     kind: ClassVar[str] = "lif"
     is_source: ClassVar[bool] = False
+    STATE: ClassVar[tuple[str, ...]] = ("u", "v")
     PARAMS: ClassVar[tuple[Param, ...]] = (
         Param("tau_syn", "tau", allow_zero=True, doc="synaptic current time constant (ms); 0: u "
               "holds only this step's input; .inf: no decay"),
@@ -61,6 +62,17 @@ class LIF:
         if math.isinf(self.v_th):
             used["non_spiking"] = "v_th: .inf (a non-spiking neuron)"
         return used
+
+    TIE_STATE: ClassVar[tuple[str, ...]] = ("v",)
+
+    def threshold_gap(self, state: dict[str, np.ndarray]) -> np.ndarray:
+        """The tested quantity minus its threshold, from the probed state of a step that did
+        not spike (parity judges float ties by it: DESIGN §3)."""
+        return state["v"] - self.v_th
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Ranges that single-parameter checks cannot see: none for LIF."""
+        return []
 
     @property
     def spiking(self) -> bool:

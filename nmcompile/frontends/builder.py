@@ -56,6 +56,21 @@ class NetworkBuilder:
                            v_th=v_th, bias=bias, refractory=refractory, reset=reset,
                            v_init=v_init, u_init=u_init)
 
+    def izhikevich(self, name: str, *, size: int, a: float, b: float, c: float, d: float,
+                   shape=None, **params) -> str:
+        """An Izhikevich (2004) population (docs/design.md §2.6); further parameters (k0, k1,
+        k2, v_b, g, v_peak, tau_syn, bias, v_init, u_init) by name."""
+        return self.neuron(name, "izhikevich", size=size, shape=shape, a=a, b=b, c=c, d=d,
+                           **params)
+
+    def adaptive_lif(self, name: str, *, size: int, tau_syn: float, tau_mem: float,
+                     tau_theta: float, tau_r: float, theta_0: float, theta_step: float,
+                     bias=0.0, shape=None) -> str:
+        """An adaptive-threshold LIF population (Lava's ATRLIF, docs/design.md §2.7)."""
+        return self.neuron(name, "adaptive_lif", size=size, shape=shape, tau_syn=tau_syn,
+                           tau_mem=tau_mem, tau_theta=tau_theta, tau_r=tau_r, theta_0=theta_0,
+                           theta_step=theta_step, bias=bias)
+
     def poisson(self, name: str, *, size: int, rate, shape=None) -> str:
         return self._population(name, dict(model="poisson", size=size, shape=shape, rate=rate))
 

@@ -51,8 +51,10 @@ def population_doc(pop: Population) -> dict:
     out: dict = {"model": m.kind, "size": int(pop.size)}
     if pop.shape:
         out["shape"] = [int(d) for d in pop.shape]
-    if not m.is_source:  # every parameter of the model's table, per-neuron values as lists
-        out.update({p.name: plain(getattr(m, p.name)) for p in m.PARAMS})
+    if not m.is_source:  # every parameter of the model's table, per-neuron values as lists;
+        # None is a default computed from others (Izhikevich u_init = b·v_init): left out
+        out.update({p.name: plain(getattr(m, p.name)) for p in m.PARAMS
+                    if getattr(m, p.name) is not None})
     elif isinstance(m, Poisson):
         out["rate"] = scalar_or_list(m.rate)
     else:

@@ -119,7 +119,7 @@ def _spike_keys(result: Result, pop: str, size: int, steps: int) -> np.ndarray:
 def _spike_diff(net: Network, ra: Result, rb: Result, steps: int):
     """Per LIF population: (keys only in a, keys only in b, size of the union)."""
     out = {}
-    for pop in net.lif_populations():
+    for pop in net.neuron_populations():
         ka, kb = (_spike_keys(r, pop.name, pop.size, steps) for r in (ra, rb))
         out[pop.name] = (np.setdiff1d(ka, kb, assume_unique=True),
                          np.setdiff1d(kb, ka, assume_unique=True),
@@ -128,7 +128,7 @@ def _spike_diff(net: Network, ra: Result, rb: Result, steps: int):
 
 
 def _missing_populations(net: Network, ra: Result, rb: Result, a: str, b: str) -> list[str]:
-    return [f"{name} recorded no spikes of {pop.name}" for pop in net.lif_populations()
+    return [f"{name} recorded no spikes of {pop.name}" for pop in net.neuron_populations()
             for name, r in ((a, ra), (b, rb)) if pop.name not in r.spikes]
 
 
@@ -178,7 +178,7 @@ class _Downstream:
 
     def __init__(self, net: Network):
         never = np.iinfo(np.int64).max
-        self.since = {p.name: np.full(p.size, never, np.int64) for p in net.lif_populations()}
+        self.since = {p.name: np.full(p.size, never, np.int64) for p in net.neuron_populations()}
         self.out = {}  # pre population -> projections into LIF populations
         for proj in net.projections:
             if proj.post in self.since:
@@ -202,7 +202,8 @@ class _Downstream:
 
 def compare_float_exact(net: Network, a: str, ra: Result, b: str, rb: Result,
                         steps: int) -> PairResult:
-    """Identical spikes, except ties (|v − v_th| < TIE_EPS in the non-spiking run at that step)
+    """Identical spikes, except ties (|threshold_gap| < TIE_EPS in the non-spiking run at that
+    step: LIF v − v_th, Izhikevich v' − v_peak, adaptive v − r − theta)
     and the mismatches a tie has already reached through the network (_Downstream)."""
     order = {name: i for i, name in enumerate(net.populations)}
     problems = _missing_populations(net, ra, rb, a, b)
@@ -212,11 +213,12 @@ def compare_float_exact(net: Network, a: str, ra: Result, b: str, rb: Result,
         compared += union
         for keys, silent in ((only_a, rb), (only_b, ra)):
             t, n = keys // p.size, keys % p.size
-            v = silent.traces.get((pop, "v"))
-            shape = np.shape(v) if v is not None else ()
-            if len(shape) == 2 and shape[0] >= steps and shape[1] == p.size:
-                tie = np.abs(np.asarray(v)[t, n] - p.model.v_th) < TIE_EPS
-            else:  # without the silent run's v no mismatch can be excused
+            state = {var: silent.traces.get((pop, var)) for var in p.model.TIE_STATE}
+            if all(np.ndim(x) == 2 and np.shape(x)[0] >= steps and np.shape(x)[1] == p.size
+                   for x in state.values()):
+                at = {var: np.asarray(x)[t, n] for var, x in state.items()}
+                tie = np.abs(p.model.threshold_gap(at)) < TIE_EPS
+            else:  # without the silent run's state no mismatch can be excused
                 tie = np.zeros(len(keys), dtype=bool)
             events += [(int(ti), order[pop], int(ni), pop, bool(x)) for ti, ni, x in zip(t, n, tie)]
     events.sort()

@@ -76,10 +76,11 @@ def plan_pairs(names: list[str], fixed: dict[str, bool]) -> list[tuple[str, str,
 
 
 def with_v_probes(net: Network) -> Network:
-    """`net` with a v probe on every LIF population that lacks one: ties are judged on v."""
+    """`net` with probes of the state ties are judged on (each model's TIE_STATE: v, and r and
+    theta for adaptive LIF) on every neuron population that lacks them."""
     have = {(p.population, p.var) for p in net.probes}
-    extra = tuple(Probe(population=p.name, var="v") for p in net.lif_populations()
-                  if (p.name, "v") not in have)
+    extra = tuple(Probe(population=p.name, var=var) for p in net.neuron_populations()
+                  for var in p.model.TIE_STATE if (p.name, var) not in have)
     return replace(net, probes=net.probes + extra) if extra else net
 
 

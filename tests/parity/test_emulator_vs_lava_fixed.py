@@ -44,7 +44,7 @@ def raw_quantized(draw) -> QuantizedNetwork:
     net = draw(networks(max_delay=max_delay, refractory=False, max_size=6, steps=(30, 70)))
     rng = np.random.default_rng(net.seed)
     pops = {}
-    for pop in net.lif_populations():
+    for pop in net.neuron_populations():
         pops[pop.name] = FixedLIF(
             du=int(rng.choice([0, 0, 4095, rng.integers(0, 4096)])),
             dv=int(rng.choice([0, 4095, rng.integers(0, 4096)])),

@@ -61,9 +61,9 @@ def test_lava_float_exact_with_brian2_on_generated_networks():
 
 def _variants(net) -> set[str]:
     """Which LIF variants and features a generated network uses."""
-    used = {f for p in net.lif_populations() for f in p.model.features()}
+    used = {f for p in net.neuron_populations() for f in p.model.features()}
     used |= {"current"} if net.currents else set()
-    used |= {"tau_syn_0"} if any(p.model.tau_syn == 0 for p in net.lif_populations()) else set()
-    used |= {"per_neuron"} if any(np.ndim(getattr(p.model, k)) for p in net.lif_populations()
+    used |= {"tau_syn_0"} if any(p.model.tau_syn == 0 for p in net.neuron_populations()) else set()
+    used |= {"per_neuron"} if any(np.ndim(getattr(p.model, k)) for p in net.neuron_populations()
                                   for k in ("bias", "u_init", "v_init")) else set()
     return used

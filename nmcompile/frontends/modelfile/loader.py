@@ -17,7 +17,7 @@ from nmcompile.files.inputfiles import read_text_file
 from nmcompile.memory import available_memory
 from nmcompile.frontends.modelfile.currents import load_currents
 from nmcompile.frontends.modelfile.fields import (NAME_RE, integer, number, positive_number,
-                                                  unknown_name)
+                                                  shown, unknown_name)
 from nmcompile.frontends.modelfile.neuronparams import neuron_model
 from nmcompile.frontends.modelfile.projections import build_projections
 from nmcompile.frontends.modelfile.yamlmarks import Source, brief, parse
@@ -31,7 +31,6 @@ COMMON_KEYS = ["model", "size", "shape"]
 SOURCE_KEYS = {"poisson": ["rate"], "spike_array": ["spikes"]}  # sources: read below
 POP_KEYS = {kind: COMMON_KEYS + (SOURCE_KEYS[kind] if cls.is_source else
                                  [p.name for p in cls.PARAMS]) for kind, cls in MODELS.items()}
-PROBE_VARS = ("u", "v")
 BYTES_PER_NEURON = 64  # rates or state and traces of a neuron in the backends, generously
 MAX_NEURONS = 2**31 - 1  # per population: neuron indices are 32-bit integers
 # dt in ms: 1/dt and the length of the longest run (MAX_STEPS · dt) must stay finite float64
@@ -199,16 +198,19 @@ def load_probes(raw: object, pops: dict[str, Population], src: Source) -> tuple[
     for i, spec in enumerate(raw):
         path = ("probes", i)
         if not isinstance(spec, dict):
-            raise src.fail(path, f"must be a mapping {{population: NAME, var: v|u}}, got {spec!r}")
+            raise src.fail(path, f"must be a mapping {{population: NAME, var: NAME}}, got {spec!r}")
         src.check_keys(spec, path, ["population", "var"], required=["population", "var"])
         pop, var = spec["population"], spec["var"]
         if not isinstance(pop, str) or pop not in pops:
             raise src.fail(path + ("population",), unknown_name("population", pop, pops))
         if pops[pop].is_source:
             raise src.fail(path + ("population",),
-                           f"{pop} is a spike source; only lif populations have u and v")
-        if var not in PROBE_VARS:
-            raise src.fail(path + ("var",), f"must be one of u, v, got {var!r}")
+                           f"{pop} is a spike source: it has no state to record")
+        state = pops[pop].model.STATE
+        if var not in state:
+            raise src.fail(path + ("var",), f"must be one of {', '.join(state)} (the state of "
+                                            f"{pops[pop].model.kind} population {pop}), got "
+                                            f"{shown(var)}")
         if (pop, var) in seen:
             raise src.fail(path, f"duplicate probe of {pop}.{var}")
         seen.add((pop, var))

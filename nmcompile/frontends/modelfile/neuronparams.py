@@ -38,7 +38,11 @@ def neuron_model(cls: type, spec: dict, size: int, dt: float, rng_of: Callable, 
             values[param.name] = per_neuron_values(param, raw, size, dt, rng_of, where, src)
         else:
             values[param.name] = value(param, raw, dt, where, src)
-    return cls(**values)
+    model = cls(**values)
+    problems = getattr(model, "problems", list)  # ranges between parameters (v_peak above c)
+    for name, message in problems():
+        raise src.fail(path + (name,) if name in spec else path, message)
+    return model
 
 
 def value(param: Param, raw: object, dt: float, path, src: Source):

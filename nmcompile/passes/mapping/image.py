@@ -348,7 +348,7 @@ def _fixed_population(doc: dict, i: int, arrays: dict[str, np.ndarray]) -> Fixed
 def _check_consistent(net: Network, fixed_pops: dict[str, FixedLIF],
                       fixed: tuple[FixedProjection, ...], mapping: Mapping) -> None:
     """Names, shapes and index ranges, so a doctored image fails here rather than in a backend."""
-    if set(fixed_pops) != {p.name for p in net.lif_populations()}:
+    if set(fixed_pops) != {p.name for p in net.neuron_populations()}:
         raise ValueError("fixed_populations do not name the LIF populations")
     if [(p.name, p.pre, p.post) for p in net.projections] != [(f.name, f.pre, f.post)
                                                                for f in fixed]:
@@ -372,7 +372,7 @@ def _check_consistent(net: Network, fixed_pops: dict[str, FixedLIF],
             raise ValueError(f"projection {proj.name}: neuron index out of range")
     if len({a.size for a in mapping.to_arrays().values()}) > 1:
         raise ValueError("mapping arrays differ in length")
-    for pop in net.lif_populations():
+    for pop in net.neuron_populations():
         values = [getattr(pop.model, k) for k in PER_NEURON_PARAMS]
         values += [getattr(fixed_pops[pop.name], k) for k in PER_NEURON_REGISTERS]
         if any(isinstance(x, np.ndarray) and x.shape != (pop.size,) for x in values):

@@ -30,7 +30,7 @@ class PopulationCosts:
 
 
 def population_costs(net: Network) -> PopulationCosts:
-    return PopulationCosts({p.name: incoming_synapses(net, p.name) for p in net.lif_populations()})
+    return PopulationCosts({p.name: incoming_synapses(net, p.name) for p in net.neuron_populations()})
 
 
 def split_population(inc: IncomingSynapses, size: int, neurons_cap: int, words_cap: int,
@@ -61,7 +61,7 @@ def partition(net: Network, target: Target, costs: PopulationCosts | None = None
     """Map every LIF neuron onto exactly one core of `target` (see module docstring)."""
     res = target.resources
     costs = costs or population_costs(net)
-    names = tuple(p.name for p in net.lif_populations())
+    names = tuple(p.name for p in net.neuron_populations())
     pops, starts, stops = [], [], []
     for i, name in enumerate(names):
         for a, b in split_population(costs.incoming[name], net.populations[name].size,

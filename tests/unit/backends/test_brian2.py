@@ -46,7 +46,6 @@ def test_declares_what_it_runs():
                                                   "non_spiking", "current"}
     assert backend.capabilities.models["poisson"] == frozenset()
     assert backend.capabilities.max_delay is None
-    assert backend.capabilities.probe_vars == {"u", "v"}
 
 
 def test_delays_1_to_20_reach_the_input_exactly_d_steps_later():

@@ -147,7 +147,7 @@ def test_runs_every_example_the_quantizer_accepts(path):
     except InputError as exc:
         pytest.skip(f"quantizer refuses {path.name}: {exc}")
     result = LavaFixedBackend().run(qnet, net.steps, options={})
-    assert set(result.spikes) == {p.name for p in net.lif_populations()}
+    assert set(result.spikes) == {p.name for p in net.neuron_populations()}
     assert sum(len(t) for t, _ in result.spikes.values()) > 0
     for probe in net.probes:
         trace = result.traces[(probe.population, probe.var)]

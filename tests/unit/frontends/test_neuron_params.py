@@ -35,7 +35,8 @@ def exc_model(**exc) -> LIF:
 def test_pop_keys_follow_the_model_params():
     assert POP_KEYS["lif"] == ["model", "size", "shape"] + [p.name for p in LIF.PARAMS]
     assert {"reset", "v_init", "u_init"} <= set(POP_KEYS["lif"])
-    assert list(POP_KEYS) == ["lif", "poisson", "spike_array"]  # the order messages list
+    assert list(POP_KEYS) == ["lif", "izhikevich", "adaptive_lif", "poisson",
+                              "spike_array"]  # the order messages list
 
 
 def test_a_v1_file_without_the_new_keys_means_what_it_meant():
@@ -187,7 +188,7 @@ def test_probes_and_projections_take_any_neuron_population():
     net = load_document(doc)
     assert [(p.population, p.var) for p in net.probes] == [("exc", "u"), ("exc", "v")]
     doc["probes"] = [{"population": "stim", "var": "v"}]
-    with pytest.raises(InputError, match="stim is a spike source; only lif populations have"):
+    with pytest.raises(InputError, match="stim is a spike source: it has no state to record"):
         load_document(doc)
 
 

@@ -28,7 +28,7 @@ def test_targets_differing_only_in_neurons_per_core_give_identical_spikes(model,
         path = tmp_path / f"{npc}.nmc"
         write_image(str(path), compiled.qnet, compiled.mapping)
         results.append(emulator_run(read_image(str(path)).qnet, net.steps))
-    assert cores[0] == sum(p.size for p in net.lif_populations()) and cores[-1] == 1
+    assert cores[0] == sum(p.size for p in net.neuron_populations()) and cores[-1] == 1
     assert sum(len(t) for t, _ in results[0].spikes.values()) > 0
     for other in results[1:]:
         for pop, (t, n) in results[0].spikes.items():

@@ -31,13 +31,13 @@ def test_partition_covers_every_neuron_once_and_keeps_core_limits(net, npc, syn,
     costs = population_costs(net)
     mapping = partition(net, target, costs)
     pairs, gcore = neuron_core_pairs(net, mapping)
-    for pop in net.lif_populations():
+    for pop in net.neuron_populations():
         sel = np.flatnonzero(mapping.block_pop == mapping.populations.index(pop.name))
         starts, stops = mapping.block_start[sel], mapping.block_stop[sel]
         order = np.argsort(starts)
         covered = np.concatenate([np.arange(a, b) for a, b in zip(starts[order], stops[order])])
         assert np.array_equal(covered, np.arange(pop.size))  # contiguous, no gap, no overlap
-    assert (gcore >= 0).sum() == sum(p.size for p in net.lif_populations())
+    assert (gcore >= 0).sum() == sum(p.size for p in net.neuron_populations())
     # a core holds at most neurons_per_core neurons; synapse memory and input axons are only
     # exceeded by a core holding one neuron that alone is too big (the DRC reports it)
     used = np.unique(mapping.block_core)
