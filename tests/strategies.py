@@ -6,7 +6,7 @@
 Stable API (other backends' tests import it; add keyword options, never change defaults):
 
 networks(*, max_lif=3, max_sources=2, max_size=8, steps=(20, 60), max_delay=20,
-         refractory=True, connect_p=0.5, variants=False, currents=False)
+         refractory=True, connect_p=0.5, variants=False, currents=False, models=("lif",))
          -> SearchStrategy[Network]
     1..max_lif LIF populations "lif0".. and 1..max_sources sources "src0".. (Poisson or
     spike_array, drawn per source), sizes 1..max_size. Every (pre, post) pair with post a LIF
@@ -20,6 +20,12 @@ networks(*, max_lif=3, max_sources=2, max_size=8, steps=(20, 60), max_delay=20,
     reset subtract, non-spiking readouts (v_th inf), per-neuron bias, u_init and v_init;
     currents=True gives some LIF populations injected currents (steps, ramp or per-step
     values, to every neuron or to a subset, sometimes two into one population).
+    models: the neuron model kinds drawn per population ("lif", "izhikevich",
+    "adaptive_lif"); populations are still named "lif0".. whatever their model. With
+    Izhikevich populations net.dt is drawn from 0.25, 0.5, 1 ms (the model's time scale).
+    Weights, biases and currents are scaled per model: v_th (LIF), theta_0 (adaptive), 10
+    (Izhikevich: the current that takes a resting neuron to spiking is ~4). Every population
+    gets the probes its ties are judged on (the model's TIE_STATE), and sometimes the rest.
 
 lif_models(*, refractory=True, variants=False) -> SearchStrategy[LIF]
     One LIF parameter set as `networks` draws it (per-neuron values are added by `networks`,
@@ -35,8 +41,8 @@ from dataclasses import replace
 import numpy as np
 from hypothesis import strategies as st
 
-from nmcompile.ir import (LIF, Current, Network, Poisson, Population, Probe, Projection,
-                          SpikeArray)
+from nmcompile.ir import (LIF, AdaptiveLIF, Current, Izhikevich, Network, Poisson, Population,
+                          Probe, Projection, SpikeArray)
 
 _INF = float("inf")
 
@@ -57,10 +63,59 @@ def lif_models(draw, *, refractory: bool = True, variants: bool = False) -> LIF:
     return model
 
 
-def _per_neuron_values(rng: np.random.Generator, model: LIF, size: int) -> LIF:
-    """Per-neuron bias, u_init, v_init around the model's scalars (each drawn half the time)."""
-    scale = model.v_th if np.isfinite(model.v_th) else 1.0
+# the Izhikevich (2004) cell classes (a, b, c, d): RS, IB, CH, FS, LTS, TC, RZ
+IZHIKEVICH_CLASSES = ((0.02, 0.2, -65.0, 8.0), (0.02, 0.2, -55.0, 4.0), (0.02, 0.2, -50.0, 2.0),
+                      (0.1, 0.2, -65.0, 2.0), (0.02, 0.25, -65.0, 2.0), (0.02, 0.25, -65.0, 0.05),
+                      (0.1, 0.26, -65.0, 2.0))
+
+
+@st.composite
+def izhikevich_models(draw) -> Izhikevich:
+    """A cell class of the paper, its parameters jittered by up to 10 %, sometimes a synaptic
+    time constant, a bias, a non-default v_init or u_init."""
+    a, b, c, d = draw(st.sampled_from(IZHIKEVICH_CLASSES))
+    jitter = draw(st.tuples(*[st.floats(0.9, 1.1)] * 4))
+    u_init = draw(st.none() | st.floats(-20.0, 0.0))
+    return Izhikevich(a=a * jitter[0], b=b * jitter[1], c=c * jitter[2], d=d * jitter[3],
+                      tau_syn=draw(st.just(0.0) | st.floats(1.0, 10.0)),
+                      bias=draw(st.floats(-2.0, 20.0)), v_init=draw(st.floats(-75.0, -40.0)),
+                      u_init=u_init)
+
+
+@st.composite
+def adaptive_lif_models(draw) -> AdaptiveLIF:
+    theta_0 = draw(st.floats(0.5, 2.0))
+    return AdaptiveLIF(tau_syn=draw(st.just(0.0) | st.floats(1.0, 20.0)),
+                       tau_mem=draw(st.floats(2.0, 50.0)), tau_theta=draw(st.floats(5.0, 100.0)),
+                       tau_r=draw(st.floats(1.0, 20.0)), theta_0=theta_0,
+                       theta_step=draw(st.floats(0.0, 1.0)) * theta_0,
+                       bias=draw(st.floats(-0.05, 0.3)) * theta_0)
+
+
+def drive_scale(model) -> float:
+    """The size of input that matters to a model: weights, biases, currents are drawn in it."""
+    if isinstance(model, Izhikevich):
+        return 10.0
+    if isinstance(model, AdaptiveLIF):
+        return model.theta_0
+    return model.v_th if np.isfinite(model.v_th) else 1.0
+
+
+def _per_neuron_values(rng: np.random.Generator, model, size: int):
+    """Per-neuron bias and initial values around the model's scalars (each drawn half the
+    time): LIF bias, u_init, v_init; Izhikevich bias, v_init, u_init; adaptive bias."""
+    scale = drive_scale(model)
     changes = {}
+    if rng.random() < 0.5:
+        changes["bias"] = model.bias + rng.normal(0.0, 0.05, size) * scale
+    if isinstance(model, Izhikevich):
+        if rng.random() < 0.5:
+            changes["v_init"] = rng.uniform(-75.0, -55.0, size)
+        if rng.random() < 0.5:
+            changes["u_init"] = rng.uniform(-20.0, 0.0, size)
+        return replace(model, **changes)
+    if isinstance(model, AdaptiveLIF):
+        return replace(model, **changes)
     if rng.random() < 0.5:
         changes["bias"] = model.bias + rng.normal(0.0, 0.05, size) * scale
     if rng.random() < 0.5:
@@ -72,7 +127,7 @@ def _per_neuron_values(rng: np.random.Generator, model: LIF, size: int) -> LIF:
 
 def _currents(rng: np.random.Generator, pop: Population, steps: int) -> list[Current]:
     """Zero, one or two injected currents into `pop`, of the three kinds."""
-    scale = pop.model.v_th if np.isfinite(pop.model.v_th) else 1.0
+    scale = drive_scale(pop.model)
     out = []
     for _ in range(rng.choice([0, 1, 1, 2])):
         neurons = None
@@ -114,8 +169,10 @@ def _projection(rng, name: str, pre: Population, post: Population, connect_p: fl
 @st.composite
 def networks(draw, *, max_lif: int = 3, max_sources: int = 2, max_size: int = 8,
              steps: tuple[int, int] = (20, 60), max_delay: int = 20, refractory: bool = True,
-             connect_p: float = 0.5, variants: bool = False, currents: bool = False) -> Network:
+             connect_p: float = 0.5, variants: bool = False, currents: bool = False,
+             models: tuple[str, ...] = ("lif",)) -> Network:
     n_steps = draw(st.integers(*steps))
+    dt = draw(st.sampled_from([0.25, 0.5, 1.0])) if "izhikevich" in models else 1.0
     seed = draw(st.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
     pops: dict[str, Population] = {}
@@ -126,7 +183,13 @@ def networks(draw, *, max_lif: int = 3, max_sources: int = 2, max_size: int = 8,
     lifs = []
     for i in range(draw(st.integers(1, max_lif))):
         size = draw(st.integers(1, max_size))
-        model = draw(lif_models(refractory=refractory, variants=variants))
+        kind = draw(st.sampled_from(models))
+        if kind == "izhikevich":
+            model = draw(izhikevich_models())
+        elif kind == "adaptive_lif":
+            model = draw(adaptive_lif_models())
+        else:
+            model = draw(lif_models(refractory=refractory, variants=variants))
         if variants:
             model = _per_neuron_values(rng, model, size)
         pop = Population(name=f"lif{i}", size=size, model=model)
@@ -136,13 +199,14 @@ def networks(draw, *, max_lif: int = 3, max_sources: int = 2, max_size: int = 8,
     for post in lifs:
         for pre in pops.values():
             if rng.random() < 0.5:
-                scale = post.model.v_th if np.isfinite(post.model.v_th) else 1.0
                 proj = _projection(rng, f"p{len(projections)}", pre, post, connect_p,
-                                   max_delay, scale)
+                                   max_delay, drive_scale(post.model))
                 if proj is not None:
                     projections.append(proj)
-    probes = [Probe(population=p.name, var="v") for p in lifs]
-    probes += [Probe(population=p.name, var="u") for p in lifs if rng.random() < 0.3]
+    probes = [Probe(population=p.name, var=var) for p in lifs for var in p.model.TIE_STATE]
+    probes += [Probe(population=p.name, var=var) for p in lifs for var in p.model.STATE
+               if var not in p.model.TIE_STATE and rng.random() < 0.3]
     injected = [c for p in lifs for c in _currents(rng, p, n_steps)] if currents else []
     return Network(name="generated", populations=pops, projections=tuple(projections),
-                   probes=tuple(probes), currents=tuple(injected), steps=n_steps, seed=seed)
+                   probes=tuple(probes), currents=tuple(injected), steps=n_steps, seed=seed,
+                   dt=dt)
