@@ -9,14 +9,19 @@ progress bar on stderr, labelled with the backend's name ("auto": only if stderr
 terminal; see nmcompile.progress). Lava is imported only when a run starts. A run's worker
 processes die with the process that started it, however it ends (workers.py).
 
-Models: models/ holds one lowering module per neuron model (models/lif.py); both backends
-run every LIF feature — refractory periods, subtract reset, v_th inf, injected currents —
-on Lava's own LIF / LIFRefractory where Lava computes them, else on nmcompile's own NmcLIF
-process (processes/lif.py, whose bit-accurate model is the reference of docs/design.md §2.5).
+Models: models/ holds one lowering module per neuron model. LIF (models/lif.py): both
+backends run every LIF feature — refractory periods, subtract reset, v_th inf, injected
+currents — on Lava's own LIF / LIFRefractory where Lava computes them, else on nmcompile's own
+NmcLIF process (processes/lif.py, whose bit-accurate model is the reference of
+docs/design.md §2.5). Izhikevich (models/izhikevich.py): nmcompile's NmcIzhikevich
+(processes/izhikevich.py, whose fixed_pt model is the integer Izhikevich of §2.6). Adaptive
+LIF (models/adaptive_lif.py): Lava's own ATRLIF, or nmcompile's NmcATRLIF with a current
+(processes/adaptive_lif.py, §2.7).
 
-Fixed-point traces are the raw integer registers (u, v as the bit-accurate models hold them),
-int32 as in the emulator, with meta["scale"] (register units per model unit of v) and
-meta["units"] = "register"; unlike the emulator, lava-fixed does not count overflows.
+Fixed-point traces are the raw integer registers (any state variable, as the bit-accurate
+models hold it), int32 as in the emulator, with meta["scale"] (register units per model unit
+of v) and meta["units"] = "register"; unlike the emulator, lava-fixed does not count
+overflows.
 """
 from __future__ import annotations
 

@@ -4,9 +4,11 @@ One process per population: a neuron population's comes from the lowering module
 model kind (models/, e.g. models/lif.py: Lava's LIF / LIFRefractory, or nmcompile's NmcLIF
 for the features Lava lacks), a source population is a RingBuffer. One connection process
 per projection, one sink RingBuffer per neuron population for its spikes and one `Read` per
-probed u/v. Every process is handed its ProcessModel by name (process_models), so Lava never
-scans folders for them. Time alignment (DESIGN §2): Lava's Dense buffers one step and
-Delay* delay k means k+1 steps, so IR delay d becomes Lava delay d−1.
+probe: every neuron process holds each state variable of its model (the model's STATE) as a
+Var of that name (LIF u, v; NmcIzhikevich v, u, i; ATRLIF i, v, theta, r), so a probe reads
+the Var its `var` names. Every process is handed its ProcessModel by name (process_models),
+so Lava never scans folders for them. Time alignment (DESIGN §2): Lava's Dense buffers one
+step and Delay* delay k means k+1 steps, so IR delay d becomes Lava delay d−1.
 
 Float summation order: `Dense` sums `weights[:, s].sum(axis=1)` (numpy pairwise sum over
 spiking pre neurons), `Sparse` sums sequentially in pre order (CSR matvec), Delay* processes
