@@ -24,7 +24,8 @@ class Capabilities:
     models: Mapping[str, frozenset[str]]
     fixed_point: bool = False          # runs a QuantizedNetwork instead of a float Network
     max_delay: int | None = None       # steps (IR delay), None = unbounded
-    # every backend records every state variable (the model's STATE) of the models it runs
+    # every backend records every state variable (the model's STATE) of the models it runs;
+    # a probe of anything else is refused (NM404)
 
 
 class Backend(ABC):
@@ -58,6 +59,13 @@ class Backend(ABC):
                     out.append(Diagnostic("error", "NM402",
                                           f"population {pop.name}: {used} is not supported by "
                                           f"backend {self.name}", pop.location))
+        for probe in net.probes:  # a Network built in Python skips the loader's check
+            pop = net.populations.get(probe.population)
+            if pop is not None and not pop.is_source and probe.var not in pop.model.STATE:
+                out.append(Diagnostic("error", "NM404", f"probe {probe.population}.{probe.var}: "
+                                      f"backend {self.name} cannot record {probe.var!r}, not a "
+                                      f"state variable of {pop.model.kind} "
+                                      f"({', '.join(pop.model.STATE)})", probe.location))
         if caps.max_delay is not None:
             for proj in net.projections:
                 r = proj.delay_range()

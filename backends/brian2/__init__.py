@@ -1,9 +1,10 @@
 """Brian2 backend: the float reference (DESIGN §2), on the numpy, cython or cpp_standalone target.
 
 Every LIF variant of DESIGN §2.5 runs (refractory periods, reset by subtraction, v_th inf,
-per-neuron bias and initial values) and so do injected currents; models/ holds one module per
-neuron model (its Brian2 equations and parameters), lowering.py the rest. Brian2 is imported
-only when a network runs, so the core imports fast without it.
+per-neuron bias and initial values), and so do Izhikevich (§2.6) and adaptive LIF (§2.7)
+populations and injected currents into any of them; models/ holds one module per neuron model
+(its Brian2 equations and parameters), packing.py what they share, lowering.py the rest.
+Brian2 is imported only when a network runs, so the core imports fast without it.
 """
 from __future__ import annotations
 

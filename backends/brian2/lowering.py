@@ -11,13 +11,13 @@ groups. Brian2's cost per step grows with the number of objects, so a network of
 populations runs as fast as one written by hand with a single NeuronGroup.
 
 Schedule of one Brian2 time step (= one IR step t):
-  groups     neuron step: u, v updated from the input accumulator (a_acc for LIF), which is
-             then cleared; an injected current is read at row t
+  groups     neuron step: the state updated from the input accumulator (the module's INPUT),
+             which is then cleared; an injected current is read at row t
   thresholds spikes of the neuron groups; spike sources emit their spikes of step t
   synapses   spikes are delivered: Brian2 delay d-1 steps adds w to the accumulator at step
              t+d-1, so the neuron step of t+d consumes it (IR delay d)
-  resets     v = 0 or v - v_th (and the refractory countdown starts)
-  end        probes record u/v after the reset
+  resets     the model's reset (LIF: v = 0 or v - v_th, and the refractory countdown starts)
+  end        probes record the state variables after the reset
 """
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def lower(net: Network, steps: int, clock) -> Lowered:
     for group in members:
         probed = [p for p in net.probes if out.slots[p.population].group == group]
         if probed:
-            variables = sorted({p.var for p in probed})
+            variables = sorted({_variable(net, p) for p in probed})
             indices = np.sort(np.concatenate([_indices(out.slots[name]) for name in
                                               dict.fromkeys(p.population for p in probed)]))
             monitor = b2.StateMonitor(groups[group], variables, record=indices, clock=clock,
@@ -97,6 +97,13 @@ def lower(net: Network, steps: int, clock) -> Lowered:
     out.objects += list(groups.values()) + list(out.spike_monitors.values())
     out.objects += [monitor for monitor, _ in out.state_monitors.values()]
     return out
+
+
+def _variable(net: Network, probe) -> str:
+    """The group variable holding the probed state variable (its model module renames those
+    whose name Brian2 reserves)."""
+    module = REGISTRY.module(net.populations[probe.population].model.kind)
+    return module.RENAMED.get(probe.var, probe.var)
 
 
 def _indices(slot: Slot) -> np.ndarray:
@@ -173,6 +180,6 @@ def collect(lowered: Lowered, net: Network, steps: int) -> Result:
         slot = lowered.slots[probe.population]
         monitor, indices = lowered.state_monitors[slot.group]
         columns = np.searchsorted(indices, _indices(slot))
-        values = np.asarray(getattr(monitor, probe.var + "_"))[columns]
+        values = np.asarray(getattr(monitor, _variable(net, probe) + "_"))[columns]
         traces[(probe.population, probe.var)] = np.ascontiguousarray(values.T[:steps])
     return Result(spikes=spikes, traces=traces)

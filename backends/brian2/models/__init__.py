@@ -4,6 +4,9 @@ Besides KIND and FEATURES, a module gives lowering.py what it needs to place a p
 without knowing the model:
 
     INPUT                                  the variable a synapse adds its weight to
+    RENAMED                                {state variable: group variable} for the state
+                                           variables (model STATE, the probe names) whose
+                                           name Brian2 reserves: `i` is the neuron index
     group_key(pop, net) -> str             the Brian2 group holding `pop`; populations with
                                            equal keys share one NeuronGroup (per-neuron
                                            parameters), so a network of many small

@@ -24,15 +24,18 @@ thresholds, refractory periods).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from nmcompile.ir import Network, Population
-from nmcompile.ir.models import per_neuron
+
+from ..packing import injected_current, member_values
 
 KIND = "lif"
 FEATURES = frozenset({"refractory", "reset_subtract", "non_spiking", "current"})
 INPUT = "a_acc"   # synapses add their weights here; the step consumes and clears it
+RENAMED: dict[str, str] = {}   # u and v are free names in Brian2
 
 VARIABLES = """
 u : 1
@@ -143,17 +146,10 @@ def neuron_group(key: str, members: list[Population], net: Network, steps: int, 
 
     spec = variant(members[0], net)
     size = sum(p.size for p in members)
-    namespace = {}
-    if spec.current:
-        namespace["c_ext"] = b2.TimedArray(_current(members, net, steps), dt=net.dt * b2.ms,
-                                           name=f"{key}_c_ext")
+    namespace = {"c_ext": injected_current(key, members, net, steps)} if spec.current else {}
     neurons = b2.NeuronGroup(size, spec.variables(), threshold=spec.threshold(),
                              reset=spec.reset(), clock=clock, namespace=namespace, name=key)
-
-    def values(of) -> np.ndarray:
-        """A parameter of every member (a scalar or one value per neuron), one per neuron."""
-        return np.concatenate([per_neuron(of(p.model), p.size) for p in members])
-
+    values = partial(member_values, members)
     neurons.u_keep = values(lambda m: 1 - m.du(net.dt))  # the very floats Lava's (1 - du) gives
     neurons.v_keep = values(lambda m: 1 - m.dv(net.dt))
     neurons.bias = values(lambda m: m.bias)
@@ -164,16 +160,3 @@ def neuron_group(key: str, members: list[Population], net: Network, steps: int, 
         neurons.ref_steps = np.concatenate([np.full(p.size, p.model.refractory) for p in members])
     neurons.run_regularly(spec.step(), clock=clock, when="groups", name=f"{key}_step")
     return neurons
-
-
-def _current(members: list[Population], net: Network, steps: int) -> np.ndarray:
-    """c_ext[t, i] of the group: each member's current (Network.current) in its columns.
-
-    Brian2 reads row round(t / dt) at time t = step·dt (TimedArray upsamples its dt 8 times
-    and rounds to the nearest sub-step), so the step of IR step t reads row t."""
-    out = np.empty((steps, sum(p.size for p in members)))
-    start = 0
-    for pop in members:
-        out[:, start:start + pop.size] = net.current(pop.name, steps)
-        start += pop.size
-    return out

@@ -2,11 +2,13 @@
 the feature its backend lacks, before anything runs, on every registered backend."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from nmcompile.backends import Backend, Capabilities, get_backend
-from nmcompile.ir import LIF, Current, Network, Population, Poisson
+from nmcompile.ir import LIF, Current, Network, Population, Poisson, Probe
 
 BACKENDS = ["brian2", "lava", "lava-fixed", "emulator"]
 LIF_FEATURES = {"refractory", "reset_subtract", "non_spiking", "current"}
@@ -44,11 +46,12 @@ def test_models_name_the_features_they_use():
 
 
 @pytest.mark.parametrize("name", BACKENDS)
-def test_every_backend_runs_every_lif_feature(name):
+def test_every_backend_runs_every_model_and_feature(name):
     caps = get_backend(name).capabilities
-    assert set(caps.models) == {"lif", "poisson", "spike_array"}
+    assert set(caps.models) == {"lif", "izhikevich", "adaptive_lif", "poisson", "spike_array"}
     assert all(isinstance(features, frozenset) for features in caps.models.values())
     assert caps.models["lif"] == LIF_FEATURES
+    assert caps.models["izhikevich"] == caps.models["adaptive_lif"] == {"current"}
     assert get_backend(name).check(_net(True, refractory=2, reset="subtract",
                                         v_th=float("inf"))) == []
 
@@ -70,3 +73,13 @@ def test_a_model_the_backend_lacks_is_refused_by_population():
     backend.capabilities = Capabilities(models={"poisson": frozenset()})
     assert [(d.code, d.message) for d in backend.check(_net())] == [
         ("NM401", "population n: model 'lif' is not supported by backend limited")]
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_a_probe_of_no_state_variable_is_refused_by_name(name):
+    net = _net(False)
+    pop = next(p for p in net.populations.values() if not p.is_source)
+    net = replace(net, probes=(Probe(population=pop.name, var="theta"),))
+    [problem] = get_backend(name).check(net)
+    assert problem.code == "NM404"
+    assert f"probe {pop.name}.theta" in problem.message and "(u, v)" in problem.message

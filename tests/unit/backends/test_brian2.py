@@ -41,9 +41,12 @@ def assert_same_as_oracle(net: Network, result: Result) -> None:
 def test_declares_what_it_runs():
     backend = get_backend("brian2")
     assert backend.missing_dependency() is None
-    assert set(backend.capabilities.models) == {"lif", "poisson", "spike_array"}
+    assert set(backend.capabilities.models) == {"lif", "izhikevich", "adaptive_lif", "poisson",
+                                                "spike_array"}
     assert backend.capabilities.models["lif"] == {"refractory", "reset_subtract",
                                                   "non_spiking", "current"}
+    assert backend.capabilities.models["izhikevich"] == {"current"}
+    assert backend.capabilities.models["adaptive_lif"] == {"current"}
     assert backend.capabilities.models["poisson"] == frozenset()
     assert backend.capabilities.max_delay is None
 
