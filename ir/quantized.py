@@ -9,6 +9,7 @@ import numpy as np
 from .network import Network
 
 SIGN_MODES = ("mixed", "excitatory", "inhibitory")  # lava.utils.weightutils.SignMode 1, 2, 3
+CURRENT_LIMIT = 2 ** 23 - 1  # an injected current is a 24-bit register value per step
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -27,6 +28,7 @@ class FixedLIF:
     """
 
     kind: ClassVar[str] = "lif"
+    current_limit: ClassVar[int] = CURRENT_LIMIT  # an injected current saturates at ±this
     du: int
     dv: int
     vth: int
@@ -108,6 +110,11 @@ class FixedIzhikevich(_Registers):
         """Register units per model unit (of v, u and i)."""
         return float(2 ** self.frac_bits)
 
+    @property
+    def current_limit(self) -> int:
+        """An injected current is a state register: it saturates at ±state_limit."""
+        return self.state_limit
+
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class FixedAdaptiveLIF(_Registers):
@@ -122,6 +129,7 @@ class FixedAdaptiveLIF(_Registers):
 
     kind: ClassVar[str] = "adaptive_lif"
     spiking: ClassVar[bool] = True
+    current_limit: ClassVar[int] = CURRENT_LIMIT
     di: int
     dv: int
     dtheta: int
@@ -179,15 +187,14 @@ class QuantizedNetwork:
     report: object | None = field(default=None, compare=False)
 
 
-CURRENT_LIMIT = 2 ** 23 - 1  # an injected current is a 24-bit register value per step
-
-
 def fixed_current(qnet: QuantizedNetwork, population: str, steps: int) -> np.ndarray | None:
     """The injected current of one population in register units, (steps × size) int32, or
-    None: round(c · scale) saturated to ±(2^23 − 1), added to the effective bias each step
-    (docs/design.md §2, fixed point). The same numbers for Lava fixed_pt and the emulator."""
+    None: round(c · scale) saturated to ±(2^23 − 1) (Izhikevich: ±state_limit), added to the
+    effective bias each step (docs/design.md §2, fixed point). The same numbers for Lava
+    fixed_pt and the emulator."""
     c = qnet.network.current(population, steps)
     if c is None:
         return None
-    scaled = np.rint(c * qnet.populations[population].scale)
-    return np.clip(scaled, -CURRENT_LIMIT, CURRENT_LIMIT).astype(np.int32)
+    fixed = qnet.populations[population]
+    scaled = np.rint(c * fixed.scale)
+    return np.clip(scaled, -fixed.current_limit, fixed.current_limit).astype(np.int32)

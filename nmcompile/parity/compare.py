@@ -27,7 +27,7 @@ TIE_EPS = 1e-9
 
 @dataclass(frozen=True)
 class Mismatch:
-    """Where two runs first differ: a spike (`what` = "spike") or a probed value ("u", "v")."""
+    """Where two runs first differ: a spike (`what` = "spike") or a probed value (its state variable, e.g. "v")."""
 
     step: int
     population: str
@@ -117,7 +117,7 @@ def _spike_keys(result: Result, pop: str, size: int, steps: int) -> np.ndarray:
 
 
 def _spike_diff(net: Network, ra: Result, rb: Result, steps: int):
-    """Per LIF population: (keys only in a, keys only in b, size of the union)."""
+    """Per neuron population: (keys only in a, keys only in b, size of the union)."""
     out = {}
     for pop in net.neuron_populations():
         ka, kb = (_spike_keys(r, pop.name, pop.size, steps) for r in (ra, rb))

@@ -1,4 +1,4 @@
-"""The outcome of the mapping pass (DESIGN §5.3): contiguous blocks of LIF populations, each on
+"""The outcome of the mapping pass (DESIGN §5.3): contiguous blocks of neuron populations, each on
 one core. Made by partition.py, relabelled by placement.py, read by the design rules, the
 report and the chip image."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Mapping:
-    """Blocks [start, stop) of LIF populations, each on one core.
+    """Blocks [start, stop) of neuron populations (any model), each on one core.
 
     Global core id = chip · cores_per_chip + k."""
 

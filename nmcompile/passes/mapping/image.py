@@ -5,11 +5,16 @@ every scalar register, the mapping summary, a hash of the arrays, and a hash of 
 itself) plus one `.npy` per array (synapses, weights, delays, sources, per-neuron parameters
 and registers, injected currents, mapping blocks); a parameter or register that may differ
 per neuron is a number in the header when every neuron shares it, else null there and an
-array. The float model (its currents included) travels with it, so the image alone
-rebuilds the exact QuantizedNetwork the emulator consumes. On reading, the header hash (its
-canonical JSON, which holds the arrays' hash) covers every register and array, the header's
-structure is checked key by key, and the model hash is recomputed. Written atomically; a
-damaged, truncated, edited or foreign file is an InputError, never a traceback.
+array (and a parameter left at a default that is no number, Izhikevich's u_init = b·v_init,
+is absent). Each neuron population carries its model's parameters under its kind (`lif`,
+`izhikevich`, `adaptive_lif`, as the model's PARAMS list them) and its registers with their
+kind (the fields of FixedLIF, FixedIzhikevich, FixedAdaptiveLIF; a coefficient (mantissa,
+shift) is a list of two integers). The float model (its currents included) travels with it,
+so the image alone rebuilds the exact QuantizedNetwork the emulator consumes. On reading,
+the header hash (its canonical JSON, which holds the arrays' hash) covers every register and
+array, the header's structure is checked key by key, and the model hash is recomputed.
+Written atomically; a damaged, truncated, edited or foreign file is an InputError, never a
+traceback.
 """
 from __future__ import annotations
 
@@ -27,23 +32,24 @@ from nmcompile import __version__
 from nmcompile.diagnostics import InputError, error
 from nmcompile.files.atomic import atomic_output
 from nmcompile.files.inputfiles import NpyArchive, UnreadableFile, printable
-from nmcompile.ir import (LIF, MAX_STEPS, MODELS, Current, FixedLIF, FixedProjection, Location,
-                          Network, Poisson, Population, Probe, Projection, QuantizedNetwork,
-                          SpikeArray, decay_fraction)
+from nmcompile.ir import (MAX_STEPS, MODELS, Current, FixedAdaptiveLIF, FixedIzhikevich,
+                          FixedLIF, FixedNeurons, FixedProjection, Location, Network, Poisson,
+                          Population, Probe, Projection, QuantizedNetwork, SpikeArray,
+                          decay_fraction)
 from nmcompile.ir.currents import KINDS as CURRENT_KINDS
-from nmcompile.ir.models.lif import RESETS
 
 from .blocks import Mapping
 
 MAGIC = "nmcompile-chip-image"
 # 2: the header hash covers the registers; 3: LIF variants (reset, initial values, per-neuron
-# bias), their registers, and injected currents
-FORMAT_VERSION = 3
+# bias), their registers, and injected currents; 4: Izhikevich and adaptive LIF populations,
+# every neuron population's parameters under its kind and its registers with their kind
+FORMAT_VERSION = 4
 HEADER = "header.json"
 SIGN_MODES = ("excitatory", "inhibitory", "mixed")  # as Lava's SignMode
-PER_NEURON_PARAMS = ("bias", "v_init", "u_init")        # LIF: a number, or pop/<i>/<name>
-PER_NEURON_REGISTERS = ("bias_mant", "bias_exp", "u_init", "v_init")  # or fixedpop/<i>/<name>
-STATE_LIMIT = 2 ** 23 - 1  # u_init, v_init are 24-bit registers
+NEURON_MODELS = {kind: cls for kind, cls in MODELS.items() if not cls.is_source}
+FIXED = {"lif": FixedLIF, "izhikevich": FixedIzhikevich, "adaptive_lif": FixedAdaptiveLIF}
+STATE_LIMIT = 2 ** 23 - 1  # 24-bit state registers
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,12 +78,12 @@ def write_image(path: str, qnet: QuantizedNetwork, mapping: Mapping) -> None:
     fixed_pops = {}
     for name, f in qnet.populations.items():
         i = _index(net, name)
-        doc = {"du": int(f.du), "dv": int(f.dv), "vth": int(f.vth), "scale": float(f.scale),
-               "refractory": int(f.refractory), "reset": f.reset, "spiking": bool(f.spiking)}
-        for key in PER_NEURON_REGISTERS:
-            doc[key] = _in_header(getattr(f, key), int)
-            if doc[key] is None:
-                arrays[f"fixedpop/{i}/{key}"] = np.ascontiguousarray(getattr(f, key), np.int32)
+        doc = {}
+        for key, spec in FIXED_SPECS[f.kind].items():  # "kind" first: a class attribute
+            value = getattr(f, key)
+            doc[key] = _register_doc(value, spec)
+            if isinstance(value, np.ndarray):
+                arrays[f"fixedpop/{i}/{key}"] = np.ascontiguousarray(value, np.int32)
         fixed_pops[name] = doc
     header = {"magic": MAGIC, "format_version": FORMAT_VERSION, "nmcompile_version": __version__,
               "model_hash": model_hash(net), "target": qnet.target, "network": _network_doc(net),
@@ -162,21 +168,52 @@ def _arrays_hash(arrays: dict[str, np.ndarray]) -> str:
 
 # -- the header's structure: every key, its type; checked before anything is built from it ---
 INT, NUM, STR, BOOL = "an integer", "a number", "a string", "a boolean"
-_LIF_SPEC = {"tau_syn": NUM, "tau_mem": NUM, "v_th": NUM, "bias": (None, NUM),
-             "refractory": INT, "reset": STR, "v_init": (None, NUM), "u_init": (None, NUM)}
+PAIR = [INT]  # a coefficient (mantissa, shift); its length is checked with the values
+
+
+def _param_spec(model: type) -> dict:
+    """A neuron model's parameters in the header, from its PARAMS: a per-neuron value is a
+    number or null (an array), absent when left at a default that is no number."""
+    spec = {}
+    for p in model.PARAMS:
+        if p.per_neuron:
+            spec[p.name + ("?" if p.default is None else "")] = (None, NUM)
+        else:
+            spec[p.name] = {"steps": INT, "choice": STR}.get(p.kind, NUM)
+    return spec
+
+
+class ByKind(dict):
+    """A mapping spec chosen by the value's "kind" key (one spec per kind)."""
+
+
+PARAM_SPECS = {kind: _param_spec(cls) for kind, cls in NEURON_MODELS.items()}
+PER_NEURON_PARAMS = {kind: tuple(p.name for p in cls.PARAMS if p.per_neuron)
+                     for kind, cls in NEURON_MODELS.items()}  # a number, or pop/<i>/<name>
+FIXED_SPECS = {
+    "lif": {"kind": STR, "du": INT, "dv": INT, "vth": INT, "bias_mant": (None, INT),
+            "bias_exp": (None, INT), "u_init": (None, INT), "v_init": (None, INT),
+            "refractory": INT, "reset": STR, "spiking": BOOL, "scale": NUM},
+    "izhikevich": {"kind": STR, "frac_bits": INT, "di": INT, "k0": PAIR, "k1": PAIR, "b": PAIR,
+                   "g": PAIR, "dt": PAIR, "dt_a": PAIR, "k2": INT, "v_b": INT, "v_peak": INT,
+                   "c": INT, "d": INT, "bias": (None, INT), "v_init": (None, INT),
+                   "u_init": (None, INT), "state_limit": INT, "derivative_limit": INT},
+    "adaptive_lif": {"kind": STR, "di": INT, "dv": INT, "dtheta": INT, "dr": INT,
+                     "theta_0": INT, "theta_step": INT, "bias_mant": (None, INT),
+                     "bias_exp": (None, INT), "scale": NUM},
+}
+PER_NEURON_REGISTERS = {kind: tuple(k for k, v in spec.items() if v == (None, INT))
+                        for kind, spec in FIXED_SPECS.items()}  # or fixedpop/<i>/<name>
 HEADER_SPEC = {
     "magic": STR, "format_version": INT, "nmcompile_version": STR, "model_hash": STR,
     "target": STR, "arrays_sha256": STR, "header_sha256": STR,
     "network": {"name": STR, "dt": NUM, "steps": INT, "seed": INT,
                 "populations": [{"name": STR, "size": INT, "kind": STR, "shape": (None, [INT]),
-                                 "lif?": _LIF_SPEC}],
+                                 **{f"{kind}?": spec for kind, spec in PARAM_SPECS.items()}}],
                 "projections": [{"name": STR, "pre": STR, "post": STR}],
                 "probes": [{"population": STR, "var": STR}],
                 "currents": [{"population": STR, "kind": STR, "source": (None, STR)}]},
-    "fixed_populations": {"*": {"du": INT, "dv": INT, "vth": INT, "bias_mant": (None, INT),
-                                "bias_exp": (None, INT), "u_init": (None, INT),
-                                "v_init": (None, INT), "refractory": INT, "reset": STR,
-                                "spiking": BOOL, "scale": NUM}},
+    "fixed_populations": {"*": ByKind(FIXED_SPECS)},
     "fixed_projections": [{"name": STR, "pre": STR, "post": STR, "weight_exp": INT,
                            "num_weight_bits": INT, "sign_mode": STR}],
     "mapping": {"target": STR, "cores_per_chip": INT, "populations": [STR], "placement": STR,
@@ -187,9 +224,15 @@ _SCALARS = {INT: (int,), NUM: (int, float), STR: (str,), BOOL: (bool,)}
 
 def _structure_problem(value, spec, where: str) -> str | None:
     """Why `value` does not fit `spec` (a type name, [item spec], (None, spec) for optional,
-    {key: spec} with `key?` optional and "*" for any name), or None."""
+    {key: spec} with `key?` optional and "*" for any name, ByKind for one of several mapping
+    specs named by the value's "kind"), or None."""
     if isinstance(spec, tuple):
         return None if value is None else _structure_problem(value, spec[1], where)
+    if isinstance(spec, ByKind):
+        kind = value.get("kind") if isinstance(value, dict) else None
+        if kind not in spec:
+            return f"{where}.kind must be one of {', '.join(spec)}"
+        return _structure_problem(value, spec[kind], where)
     if isinstance(spec, str):
         ok = isinstance(value, _SCALARS[spec]) and (spec == BOOL) == isinstance(value, bool)
         return None if ok else f"{where} must be {spec}, got {json.dumps(value)[:40]}"
@@ -231,17 +274,35 @@ def _in_header(value, kind: type) -> float | int | None:
     return None if isinstance(value, np.ndarray) else kind(value)
 
 
+def _register_doc(value, spec):
+    """A register as the header holds it (a per-neuron array: null)."""
+    if spec == PAIR:
+        return [int(x) for x in value]
+    if spec == (None, INT):
+        return _in_header(value, int)
+    return {INT: int, NUM: float, STR: str, BOOL: bool}[spec](value)
+
+
+def _params_doc(model) -> dict:
+    """A neuron model's parameters as PARAM_SPECS describes them."""
+    doc = {}
+    for p in model.PARAMS:
+        value = getattr(model, p.name)
+        if p.per_neuron:
+            if value is not None:
+                doc[p.name] = _in_header(value, float)
+        else:
+            doc[p.name] = {"steps": int, "choice": str}.get(p.kind, float)(value)
+    return doc
+
+
 def _network_doc(net: Network) -> dict:
     pops = []
     for p in net.populations.values():
         doc = {"name": p.name, "size": p.size, "kind": p.model.kind,
                "shape": list(p.shape) if p.shape else None}
-        if isinstance(p.model, LIF):
-            m = p.model
-            doc["lif"] = {"tau_syn": m.tau_syn, "tau_mem": m.tau_mem, "v_th": m.v_th,
-                          "refractory": m.refractory, "reset": m.reset}
-            doc["lif"].update({key: _in_header(getattr(m, key), float)
-                               for key in PER_NEURON_PARAMS})
+        if p.model.kind in NEURON_MODELS:
+            doc[p.model.kind] = _params_doc(p.model)
         pops.append(doc)
     return {"name": net.name, "dt": net.dt, "steps": net.steps, "seed": net.seed,
             "populations": pops,
@@ -260,10 +321,10 @@ def _network_arrays(net: Network) -> dict[str, np.ndarray]:
         elif isinstance(p.model, SpikeArray):
             out[f"pop/{i}/neurons"] = np.asarray(p.model.neurons, np.int64)
             out[f"pop/{i}/steps"] = np.asarray(p.model.steps, np.int64)
-        elif isinstance(p.model, LIF):
+        elif p.model.kind in NEURON_MODELS:
             out.update({f"pop/{i}/{key}": np.ascontiguousarray(getattr(p.model, key), np.float64)
-                        for key in PER_NEURON_PARAMS
-                        if _in_header(getattr(p.model, key), float) is None})
+                        for key in PER_NEURON_PARAMS[p.model.kind]
+                        if isinstance(getattr(p.model, key), np.ndarray)})
     for i, p in enumerate(net.projections):
         for field in ("pre_idx", "post_idx", "weight", "delay"):
             out[f"proj/{i}/{field}"] = getattr(p, field)
@@ -279,8 +340,8 @@ def _array_rule(key: str) -> tuple[str, int]:
     """(dtype kinds, largest ndim) an array of this key may have."""
     if key.startswith("current/") and key.endswith(("/points", "/values")):
         return "fiu", 2
-    if key.startswith("pop/") and key.endswith(tuple(f"/{k}" for k in ("rate",)
-                                                     + PER_NEURON_PARAMS)) \
+    floats = {"rate"}.union(*PER_NEURON_PARAMS.values())
+    if key.startswith("pop/") and key.endswith(tuple(f"/{k}" for k in floats)) \
             or key.startswith("proj/") and key.endswith("/weight"):
         return "fiu", 1
     return "iu", 1
@@ -295,13 +356,15 @@ def _rebuild(header: dict, arrays: dict[str, np.ndarray]) -> ChipImage:
     doc = header["network"]
     pops = {}
     for i, d in enumerate(doc["populations"]):
-        if d["kind"] not in MODELS or ("lif" in d) != (d["kind"] == "lif"):
-            raise ValueError(f"population {d['name']}: kind {d['kind']!r} with"
-                             f"{'' if 'lif' in d else 'out'} LIF parameters")
-        if d["kind"] == "lif":
+        given = [kind for kind in NEURON_MODELS if kind in d]
+        if d["kind"] not in MODELS or given != ([d["kind"]] if d["kind"] in NEURON_MODELS
+                                                else []):
+            raise ValueError(f"population {d['name']}: kind {d['kind']!r} with parameters of "
+                             f"{', '.join(given) or 'no neuron model'}")
+        if d["kind"] in NEURON_MODELS:
             params = {k: (np.asarray(arrays[f"pop/{i}/{k}"], np.float64) if v is None else v)
-                      for k, v in d["lif"].items()}
-            model = LIF(**params)
+                      for k, v in d[d["kind"]].items()}
+            model = NEURON_MODELS[d["kind"]](**params)
         elif d["kind"] == "poisson":
             model = Poisson(rate=arrays[f"pop/{i}/rate"])
         else:
@@ -319,6 +382,9 @@ def _rebuild(header: dict, arrays: dict[str, np.ndarray]) -> ChipImage:
     net = Network(name=doc["name"], populations=pops, projections=projs,
                   probes=tuple(Probe(**p) for p in doc["probes"]), currents=currents,
                   dt=float(doc["dt"]), steps=int(doc["steps"]), seed=int(doc["seed"]))
+    if any(name in pops and f["kind"] != pops[name].model.kind
+           for name, f in header["fixed_populations"].items()):
+        raise ValueError("a fixed population's kind differs from its population's model")
     fixed_pops = {name: _fixed_population(f, _index(net, name), arrays)
                   for name, f in header["fixed_populations"].items()}
     fixed_projs = tuple(FixedProjection(**d, pre_idx=projs[i].pre_idx,
@@ -337,19 +403,30 @@ def _rebuild(header: dict, arrays: dict[str, np.ndarray]) -> ChipImage:
     return ChipImage(qnet=qnet, mapping=mapping, header=header)
 
 
-def _fixed_population(doc: dict, i: int, arrays: dict[str, np.ndarray]) -> FixedLIF:
-    """A FixedLIF from its header entry; registers given as null come from fixedpop/<i>/."""
-    values = {k: (float(v) if k == "scale" else v if k in ("reset", "spiking") else
-                  int(v) if v is not None else np.asarray(arrays[f"fixedpop/{i}/{k}"], np.int32))
-              for k, v in doc.items()}
-    return FixedLIF(**values)
+def _fixed_population(doc: dict, i: int, arrays: dict[str, np.ndarray]) -> FixedNeurons:
+    """The registers of one population from its header entry (of sound structure); those
+    given as null come from fixedpop/<i>/."""
+    spec = FIXED_SPECS[doc["kind"]]
+    values = {}
+    for key, value in doc.items():
+        if key == "kind":
+            continue
+        if value is None:
+            values[key] = np.asarray(arrays[f"fixedpop/{i}/{key}"], np.int32)
+        elif spec[key] == PAIR:
+            if len(value) != 2:
+                raise ValueError(f"register {key}: a coefficient is [mantissa, shift]")
+            values[key] = (int(value[0]), int(value[1]))
+        else:
+            values[key] = {INT: int, NUM: float}.get(spec[key], lambda x: x)(value)
+    return FIXED[doc["kind"]](**values)
 
 
-def _check_consistent(net: Network, fixed_pops: dict[str, FixedLIF],
+def _check_consistent(net: Network, fixed_pops: dict[str, FixedNeurons],
                       fixed: tuple[FixedProjection, ...], mapping: Mapping) -> None:
     """Names, shapes and index ranges, so a doctored image fails here rather than in a backend."""
     if set(fixed_pops) != {p.name for p in net.neuron_populations()}:
-        raise ValueError("fixed_populations do not name the LIF populations")
+        raise ValueError("fixed_populations do not name the neuron populations")
     if [(p.name, p.pre, p.post) for p in net.projections] != [(f.name, f.pre, f.post)
                                                                for f in fixed]:
         raise ValueError("fixed_projections do not match the projections")
@@ -360,7 +437,7 @@ def _check_consistent(net: Network, fixed_pops: dict[str, FixedLIF],
     if sorted(mapping.populations) != sorted(fixed_pops) or (
             mapping.block_pop.size and not 0 <= mapping.block_pop.min()
             <= mapping.block_pop.max() < len(mapping.populations)):
-        raise ValueError("the mapping does not place the LIF populations")
+        raise ValueError("the mapping does not place the neuron populations")
     for proj, fp in zip(net.projections, fixed):
         n = proj.n_synapses
         if not (proj.post_idx.size == proj.weight.size == proj.delay.size == fp.weight_mant.size
@@ -373,14 +450,15 @@ def _check_consistent(net: Network, fixed_pops: dict[str, FixedLIF],
     if len({a.size for a in mapping.to_arrays().values()}) > 1:
         raise ValueError("mapping arrays differ in length")
     for pop in net.neuron_populations():
-        values = [getattr(pop.model, k) for k in PER_NEURON_PARAMS]
-        values += [getattr(fixed_pops[pop.name], k) for k in PER_NEURON_REGISTERS]
+        values = [getattr(pop.model, k) for k in PER_NEURON_PARAMS[pop.model.kind]]
+        values += [getattr(fixed_pops[pop.name], k) for k in PER_NEURON_REGISTERS[pop.model.kind]]
         if any(isinstance(x, np.ndarray) and x.shape != (pop.size,) for x in values):
             raise ValueError(f"population {pop.name}: a per-neuron array is not one per neuron")
     for c in net.currents:
         pop = net.populations.get(c.population)
         if pop is None or pop.is_source or c.kind not in CURRENT_KINDS:
-            raise ValueError(f"a current names no LIF population or an unknown kind {c.kind!r}")
+            raise ValueError(f"a current names no neuron population or an unknown kind "
+                             f"{c.kind!r}")
         if not _current_fits(c, pop):
             raise ValueError(f"current into {c.population}: its arrays do not fit its kind "
                              f"{c.kind!r} and population")
@@ -401,7 +479,7 @@ def _current_fits(c: Current, pop: Population) -> bool:
                                  and c.neurons.min() >= 0 and c.neurons.max() < pop.size)
 
 
-def _check_values(net: Network, fixed_pops: dict[str, FixedLIF],
+def _check_values(net: Network, fixed_pops: dict[str, FixedNeurons],
                   fixed: tuple[FixedProjection, ...]) -> None:
     """Every value within what the model loader and the quantizer produce, so that a forged
     image (hashes recomputed) cannot feed a backend NaN, inf or registers beyond their bits."""
@@ -416,13 +494,9 @@ def _check_values(net: Network, fixed_pops: dict[str, FixedLIF],
         m, n = pop.model, pop.size
         need(1 <= n <= MAX_NEURONS and (pop.shape is None or math.prod(pop.shape) == n),
              f"population {pop.name}: size {n} or shape {pop.shape} out of range")
-        if isinstance(m, LIF):
-            need(all(tau > 0 and (math.isinf(tau) or decay_fraction(net.dt, tau) > 0)
-                     for tau in (m.tau_mem,) + ((m.tau_syn,) if m.tau_syn else ()))
-                 and m.tau_syn >= 0 and m.v_th > 0 and m.reset in RESETS
-                 and all(bool(np.all(np.isfinite(getattr(m, k)))) for k in PER_NEURON_PARAMS)
-                 and 0 <= m.refractory <= MAX_STEPS,
-                 f"population {pop.name}: LIF parameters out of range")
+        if m.kind in NEURON_MODELS:
+            need(_params_within(m, net.dt),
+                 f"population {pop.name}: {type(m).__name__} parameters out of range")
         elif isinstance(m, Poisson):
             need(m.rate.shape == (n,) and bool(np.all((m.rate >= 0) & (m.rate * net.dt <= 1000.0))),
                  f"population {pop.name}: rates out of range")
@@ -442,19 +516,73 @@ def _check_values(net: Network, fixed_pops: dict[str, FixedLIF],
                                     and bool(np.all(steps == np.floor(steps)))
                                     and bool(np.all(np.diff(steps) > 0)))),
              f"current into {c.population}: values or steps out of range")
-    def within(value, low: int, high: int) -> bool:  # an int or one per neuron
-        return bool(np.all((low <= value) & (value <= high)))
     for name, f in fixed_pops.items():
         m = net.populations[name].model
-        need(0 <= f.du <= 4095 and 0 <= f.dv <= 4095 and 1 <= f.vth < 2**17
-             and within(f.bias_mant, -2**12, 2**12 - 1) and within(f.bias_exp, 0, 7)
-             and within(f.u_init, -STATE_LIMIT, STATE_LIMIT)
-             and within(f.v_init, -STATE_LIMIT, STATE_LIMIT)
-             and 0 < f.scale < math.inf, f"fixed population {name}: register out of range")
-        need((f.refractory, f.reset, f.spiking) == (m.refractory, m.reset, m.spiking),
-             f"fixed population {name}: refractory, reset or spiking differ from its model")
+        need(REGISTERS_WITHIN[f.kind](f), f"fixed population {name}: register out of range")
+        if isinstance(f, FixedLIF):
+            need((f.refractory, f.reset, f.spiking) == (m.refractory, m.reset, m.spiking),
+                 f"fixed population {name}: refractory, reset or spiking differ from its model")
     for f in fixed:
         mant = f.weight_mant
         need(-8 <= f.weight_exp <= 7 and 1 <= f.num_weight_bits <= 8
              and (not mant.size or (mant.min() >= -256 and mant.max() <= 255)),
              f"fixed projection {f.name}: register out of range")
+
+
+def _params_within(m, dt: float) -> bool:
+    """Each parameter of a neuron model as the loader accepts it (by its Param kind), and the
+    model's own cross-parameter checks."""
+    for p in m.PARAMS:
+        value = getattr(m, p.name)
+        if value is None:  # left at a default computed from other parameters
+            continue
+        if p.kind == "tau":
+            ok = (value == 0 and p.allow_zero) or (value > 0 and (
+                math.isinf(value) or decay_fraction(dt, value) > 0))
+        elif p.kind == "threshold":
+            ok = value > 0
+        elif p.kind == "number":
+            ok = bool(np.all(np.isfinite(value)))
+        elif p.kind == "steps":
+            ok = 0 <= value <= MAX_STEPS
+        else:
+            ok = value in p.choices
+        if not ok:
+            return False
+    return not m.problems()
+
+
+def _within(value, low: int, high: int) -> bool:
+    """An int register, or one per neuron, within [low, high]."""
+    return bool(np.all((low <= value) & (value <= high)))
+
+
+def _lif_registers_within(f: FixedLIF) -> bool:
+    return (0 <= f.du <= 4095 and 0 <= f.dv <= 4095 and 1 <= f.vth < 2**17
+            and _within(f.bias_mant, -2**12, 2**12 - 1) and _within(f.bias_exp, 0, 7)
+            and _within(f.u_init, -STATE_LIMIT, STATE_LIMIT)
+            and _within(f.v_init, -STATE_LIMIT, STATE_LIMIT) and 0 < f.scale < math.inf)
+
+
+def _izhikevich_registers_within(f: FixedIzhikevich) -> bool:
+    """Limits of 2^k − 1 within the target schema's widths (state ≤ 24, derivative ≤ 32
+    bits, coefficient mantissas ≤ 16 bits, shifts and F ≤ 30), registers within the state."""
+    limit, top = f.state_limit, f.derivative_limit
+    return (0 <= f.frac_bits <= 30 and 0 <= f.di <= 4095
+            and 1 <= limit <= STATE_LIMIT and not (limit + 1) & limit
+            and limit <= top <= 2**31 - 1 and not (top + 1) & top
+            and all(-2**15 < m <= 2**15 - 1 and 0 <= r <= 30
+                    for m, r in (f.k0, f.k1, f.b, f.g, f.dt, f.dt_a))
+            and all(_within(getattr(f, k), -limit, limit)
+                    for k in ("k2", "v_b", "v_peak", "c", "d", "bias", "v_init", "u_init")))
+
+
+def _adaptive_registers_within(f: FixedAdaptiveLIF) -> bool:
+    return (all(0 <= d <= 4095 for d in (f.di, f.dv, f.dtheta, f.dr))
+            and 1 <= f.theta_0 < 2**17 and 0 <= f.theta_step < 2**17
+            and _within(f.bias_mant, -2**12, 2**12 - 1) and _within(f.bias_exp, 0, 7)
+            and 0 < f.scale < math.inf)
+
+
+REGISTERS_WITHIN = {"lif": _lif_registers_within, "izhikevich": _izhikevich_registers_within,
+                    "adaptive_lif": _adaptive_registers_within}

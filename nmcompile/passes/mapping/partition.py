@@ -1,9 +1,12 @@
-"""Partitioning pass: split LIF populations into contiguous blocks that fit a core, pack blocks
-onto cores, split cores whose output axons overflow, then place cores on chips.
+"""Partitioning pass: split neuron populations into contiguous blocks that fit a core, pack
+blocks onto cores, split cores whose output axons overflow, then place cores on chips.
 
-Spike sources are not placed: their spikes come from the host through input axons. Neurons
-too big for any core (fan-in or synaptic memory) still get a core of their own, so a mapping
-always exists; the design-rule check (drc.py) reports what does not fit.
+A core's limits are its neurons, synaptic words, input axons and, on a target that counts
+them, neuron-state words (a neuron of a model with more state variables takes more: Resources
+.neuron_state_words). Spike sources are not placed: their spikes come from the host through
+input axons. Neurons too big for any core (fan-in or synaptic memory) still get a core of
+their own, so a mapping always exists; the design-rule check (drc.py) reports what does not
+fit.
 """
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ MAX_OUTPUT_ROUNDS = 8
 
 @dataclass(frozen=True, eq=False)
 class PopulationCosts:
-    """Per-neuron costs of the LIF populations, computed once and shared by the pass and the DRC."""
+    """Per-neuron synaptic costs of the neuron populations, computed once and shared by the
+    pass and the DRC (what a neuron's state costs depends on the target: Resources)."""
 
     incoming: dict[str, IncomingSynapses]
 
@@ -58,15 +62,16 @@ def split_population(inc: IncomingSynapses, size: int, neurons_cap: int, words_c
 
 def partition(net: Network, target: Target, costs: PopulationCosts | None = None,
               optimise: bool = True) -> Mapping:
-    """Map every LIF neuron onto exactly one core of `target` (see module docstring)."""
+    """Map every neuron onto exactly one core of `target` (see module docstring)."""
     res = target.resources
     costs = costs or population_costs(net)
     names = tuple(p.name for p in net.neuron_populations())
     pops, starts, stops = [], [], []
     for i, name in enumerate(names):
-        for a, b in split_population(costs.incoming[name], net.populations[name].size,
-                                     res.neurons_per_core, res.max_synapses_per_core(),
-                                     res.input_axons_per_core):
+        pop = net.populations[name]
+        for a, b in split_population(costs.incoming[name], pop.size,
+                                     res.max_neurons_per_core(pop.model.kind),
+                                     res.max_synapses_per_core(), res.input_axons_per_core):
             pops.append(i)
             starts.append(a)
             stops.append(b)
@@ -90,16 +95,20 @@ def partition(net: Network, target: Target, costs: PopulationCosts | None = None
 
 
 def pack_next_fit(net: Network, names, costs: PopulationCosts, pop, start, stop, res) -> np.ndarray:
-    """Give consecutive blocks a shared core while neurons, words and (summed) axons fit."""
+    """Give consecutive blocks a shared core while neurons, synaptic words, (summed) axons
+    and neuron-state words fit."""
     core = np.zeros(pop.size, np.int64)
-    used = np.zeros(3, np.int64)
-    cap = np.array([res.neurons_per_core, res.max_synapses_per_core(), res.input_axons_per_core])
+    used = np.zeros(4, np.int64)
+    cap = np.array([res.neurons_per_core, res.max_synapses_per_core(), res.input_axons_per_core,
+                    res.neuron_state_words_per_core or 0])
+    state_words = [res.neuron_state_words(net.populations[name].model.kind) for name in names]
     current = 0
     for k in range(pop.size):
         inc = costs.incoming[names[pop[k]]]
         a, b = int(start[k]), int(stop[k])
         need = np.array([b - a, int(inc.words[a:b].sum()),
-                         int(distinct_pre_per_prefix(inc, a, b)[-1]) if b > a else 0])
+                         int(distinct_pre_per_prefix(inc, a, b)[-1]) if b > a else 0,
+                         (b - a) * state_words[pop[k]]])
         if k and np.any(used + need > cap):
             current += 1
             used[:] = 0
@@ -122,7 +131,7 @@ def split_blocks(pop, start, stop, parts) -> list[np.ndarray]:
 
 def neuron_core_pairs(net: Network, mapping: Mapping) -> tuple[sp.csr_matrix, np.ndarray]:
     """(all neurons × cores) matrix with one entry per (neuron, destination core) pair, and the
-    global core of every neuron (−1 for sources). Row nnz of a LIF neuron = its output axons;
+    global core of every neuron (−1 for sources). Row nnz of a placed neuron = its output axons;
     column nnz = the input axons of a core. Entries count the synapses of each pair."""
     offsets = population_offsets(net)
     n_total = net.n_neurons
@@ -149,7 +158,7 @@ def neuron_core_pairs(net: Network, mapping: Mapping) -> tuple[sp.csr_matrix, np
 
 
 def core_packets(net: Network, mapping: Mapping) -> sp.csr_matrix:
-    """(cores × cores) count of (LIF neuron, destination core) pairs: output axons = row sums.
+    """(cores × cores) count of (placed neuron, destination core) pairs: output axons = row sums.
 
     Entry [i, j] is how many neurons of core i send to core j: the packets per step if each of
     them spiked once.

@@ -24,8 +24,6 @@ from .blocks import Mapping
 from .costs import population_offsets
 from .partition import PopulationCosts, neuron_core_pairs
 
-RESOURCES = ("neurons", "synaptic_words", "input_axons", "output_axons")
-
 
 @dataclass
 class MappingReport:
@@ -35,7 +33,9 @@ class MappingReport:
     placement: str
     chips_used: int
     cores_used: int
-    capacity: dict[str, int]
+    capacity: dict[str, int]                # resource -> limit per core: neurons, synaptic_words,
+                                            # input_axons, output_axons (neuron_state_words too
+                                            # on a target that counts neuron state)
     per_core: dict[str, list[int]]          # resource -> value per used core (sorted core ids)
     core_ids: list[int]
     static_inter_chip_pairs: int
@@ -53,7 +53,7 @@ class MappingReport:
                  f"placement {self.placement}; inter-chip (neuron, core) pairs "
                  f"{self.static_inter_chip_pairs:,}",
                  "  utilisation per core     min     mean      max   (limit)"]
-        for res in RESOURCES:
+        for res in self.capacity:
             frac = np.asarray(self.per_core[res], float) / self.capacity[res]
             lines.append(f"    {res:<18} {frac.min():7.1%} {frac.mean():7.1%} {frac.max():7.1%}"
                          f"   ({self.capacity[res]:,})" if frac.size else f"    {res:<18} -")
@@ -98,15 +98,23 @@ def mapping_report(net: Network, target: Target, mapping: Mapping, costs: Popula
         "input_axons": np.diff(pairs.tocsc().indptr),
         "output_axons": np.bincount(gcore[lif], weights=np.diff(pairs.indptr)[lif],
                                     minlength=n_cores)}
+    capacity = {"neurons": res.neurons_per_core, "synaptic_words": res.max_synapses_per_core(),
+                "input_axons": res.input_axons_per_core,
+                "output_axons": res.output_axons_per_core}
+    if res.neuron_state_words_per_core:
+        state = np.zeros(net.n_neurons, np.int64)
+        for pop in net.neuron_populations():
+            state[offsets[pop.name]:offsets[pop.name] + pop.size] = \
+                res.neuron_state_words(pop.model.kind)
+        per_core["neuron_state_words"] = np.bincount(gcore[lif], weights=state[lif],
+                                                     minlength=n_cores)
+        capacity["neuron_state_words"] = res.neuron_state_words_per_core
     src_core = np.repeat(gcore, np.diff(pairs.indptr))
     cpc = res.cores_per_chip
     cross = (src_core >= 0) & (src_core // cpc != pairs.indices // cpc)
     report = MappingReport(
         target=target.name, placement=mapping.placement, chips_used=mapping.n_chips,
-        cores_used=int(used.size),
-        capacity={"neurons": res.neurons_per_core, "synaptic_words": res.max_synapses_per_core(),
-                  "input_axons": res.input_axons_per_core,
-                  "output_axons": res.output_axons_per_core},
+        cores_used=int(used.size), capacity=capacity,
         per_core={k: [int(x) for x in v[used]] for k, v in per_core.items()},
         core_ids=[int(c) for c in used], static_inter_chip_pairs=int(cross.sum()))
     if run is not None:

@@ -1,8 +1,13 @@
-"""What quantization kept and lost, per population and projection, as text or JSON."""
+"""What quantization kept and lost, per population and projection, as text or JSON.
+
+One report class per neuron model (each with `model`, its kind, and `to_dict`); the text
+prints one section per model that the network uses, then the projections, whose weights
+are quantized the same way whatever the model of their post population."""
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import ClassVar
 
 from nmcompile.diagnostics import Diagnostic
 
@@ -10,12 +15,13 @@ STATE_LIMIT = 2 ** 23  # |u| and |v| registers are 24-bit signed
 
 
 @dataclass(frozen=True, kw_only=True)
-class PopulationReport:
+class LIFReport:
     """Requested vs realised parameters of one LIF population, what rounding cost the values
     that may differ per neuron, and worst-case state magnitudes in register units (|u| beyond
     2^23 wraps, |v| beyond 2^23 - 1 saturates). Errors are in model units, the largest over
     the population's neurons (and, for the injected current, over the network's steps)."""
 
+    model: ClassVar[str] = "lif"
     name: str
     scale: float
     tau_syn: tuple[float, float]   # (requested, realised) ms
@@ -42,11 +48,110 @@ class PopulationReport:
 
     @property
     def u_headroom_bits(self) -> float:
-        return _headroom_bits(self.u_worst)
+        return headroom_bits(self.u_worst)
 
     @property
     def v_headroom_bits(self) -> float:
-        return _headroom_bits(self.v_worst)
+        return headroom_bits(self.v_worst)
+
+    def to_dict(self) -> dict:
+        return _json_floats(dict(asdict(self), model=self.model,
+                                 u_headroom_bits=self.u_headroom_bits,
+                                 v_headroom_bits=self.v_headroom_bits))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Coefficient:
+    """A coefficient as (mantissa, shift): realised = mantissa / 2^shift."""
+
+    requested: float
+    realised: float
+    mantissa: int
+    shift: int
+
+    @property
+    def relative_error(self) -> float:
+        if self.requested == 0:
+            return abs(self.realised)
+        return abs(self.realised - self.requested) / abs(self.requested)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IzhikevichReport:
+    """One Izhikevich population in nmcompile's fixed point (DESIGN §2.6): F (register =
+    value · 2^F, resolution 2^−F), each coefficient requested vs realised, the largest
+    rounding error of each value held in state units (model units), and the worst-case
+    magnitudes (register units) of v, u, i and I against the state limit and of dv/dt
+    against the derivative limit, as quantization estimated them (izhikevich.py)."""
+
+    model: ClassVar[str] = "izhikevich"
+    name: str
+    frac_bits: int
+    di: int
+    tau_syn: tuple[float, float]          # (requested, realised) ms
+    coefficients: dict[str, Coefficient]  # k0, k1, b, g, dt, dt_a
+    rounding: dict[str, float]            # k2, v_b, v_peak, c, d, bias, v_init, u_init
+    bias: tuple[float, float] | None      # None when the bias differs per neuron
+    current_error: float | None           # None: no injected current
+    current_saturated: int
+    state_limit: int
+    derivative_limit: int
+    worst: dict[str, float]               # v, u, i, I, T: register units
+
+    @property
+    def resolution(self) -> float:
+        return 2.0 ** -self.frac_bits
+
+    def headroom_bits(self, var: str) -> float:
+        limit = self.derivative_limit if var == "T" else self.state_limit
+        return headroom_bits(self.worst[var], limit + 1)
+
+    def to_dict(self) -> dict:
+        return _json_floats(dict(asdict(self), model=self.model, resolution=self.resolution,
+                                 headroom_bits={k: self.headroom_bits(k) for k in self.worst}))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptiveLIFReport:
+    """One adaptive LIF population (Lava's ATRLIF, DESIGN §2.7): requested vs realised time
+    constants, theta_0 (exact), theta_step and bias (rounded), the registers, and the
+    worst-case magnitudes of i, v, theta and r in register units against 2^23 (i wraps
+    there, v saturates; theta and r are int32 in Lava, and 24 bits is the width it declares
+    for them, which a chip register would have)."""
+
+    model: ClassVar[str] = "adaptive_lif"
+    name: str
+    scale: float
+    tau_syn: tuple[float, float]
+    tau_mem: tuple[float, float]
+    tau_theta: tuple[float, float]
+    tau_r: tuple[float, float]
+    theta_0: tuple[float, float]
+    theta_step: tuple[float, float]
+    bias: tuple[float, float] | None
+    bias_error: float
+    bias_saturated: int
+    di: int
+    dv: int
+    dtheta: int
+    dr: int
+    theta_0_mant: int
+    theta_step_mant: int
+    bias_mant: int | None
+    bias_exp: int | None
+    current_error: float | None
+    current_saturated: int
+    worst: dict[str, float]               # i, v, theta, r: register units
+
+    def headroom_bits(self, var: str) -> float:
+        return headroom_bits(self.worst[var])
+
+    def to_dict(self) -> dict:
+        return _json_floats(dict(asdict(self), model=self.model,
+                                 headroom_bits={k: self.headroom_bits(k) for k in self.worst}))
+
+
+PopulationReport = LIFReport | IzhikevichReport | AdaptiveLIFReport
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,31 +184,19 @@ class QuantReport:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
     def to_dict(self) -> dict:
-        pops = [_json_floats(dict(asdict(p), u_headroom_bits=p.u_headroom_bits,
-                                  v_headroom_bits=p.v_headroom_bits))
-                for p in self.populations]
-        return {"target": self.target, "populations": pops,
+        return {"target": self.target, "populations": [p.to_dict() for p in self.populations],
                 "projections": [asdict(p) for p in self.projections],
                 "warnings": [str(d) for d in self.warnings]}
 
     def text(self) -> str:
-        lines = [f"quantization for target {self.target}", "",
-                 f"{'population':<14}{'scale':>10}  {'tau_syn req→real':>20}  "
-                 f"{'tau_mem req→real':>20}  {'v_th req→real':>18}  {'bias req→real':>18}  "
-                 f"{'u room':>7} {'v room':>7}"]
-        for p in self.populations:
-            lines.append(f"{p.name:<14}{p.scale:>10.4g}  {_pair(p.tau_syn):>20}  "
-                         f"{_pair(p.tau_mem):>20}  {_pair(p.v_th):>18}  {_pair(p.bias):>18}  "
-                         f"{_bits(p.u_headroom_bits):>7} {_bits(p.v_headroom_bits):>7}")
-        lines += ["", f"{'population':<14}{'refractory':>11} {'reset':>9} {'spiking':>8}  "
-                      f"{'bias err':>10} {'u_init err':>10} {'v_init err':>10} "
-                      f"{'current err':>11} {'satur.':>7}"]
-        for p in self.populations:
-            current = "—" if p.current_error is None else f"{p.current_error:.3g}"
-            lines.append(f"{p.name:<14}{p.refractory:>11} {p.reset:>9} "
-                         f"{'yes' if p.spiking else 'no':>8}  {p.bias_error:>10.3g} "
-                         f"{p.u_init_error:>10.3g} {p.v_init_error:>10.3g} {current:>11} "
-                         f"{p.bias_saturated + p.init_saturated + p.current_saturated:>7}")
+        lines = [f"quantization for target {self.target}"]
+        models = {p.model for p in self.populations}
+        if "lif" in models or not models:
+            lines += self._lif_text()
+        if "izhikevich" in models:
+            lines += self._izhikevich_text()
+        if "adaptive_lif" in models:
+            lines += self._adaptive_text()
         lines += ["", f"{'projection':<20}{'synapses':>9} {'sign':>11} {'exp':>4} {'bits':>5}"
                       f" {'LSB':>10} {'RMS err':>10} {'max err':>10} {'zeroed':>7} {'satur.':>7}"]
         for q in self.projections:
@@ -117,18 +210,93 @@ class QuantReport:
         lines.append("headroom: bits between the worst-case |u|, |v| (all inputs at once, every "
                      "step) and the 24-bit limit; negative means it can wrap (u) or saturate (v), "
                      "-∞ that the worst case is unbounded")
+        if models - {"lif"}:
+            lines.append("izhikevich: register = value · 2^F; coefficients as mantissa/2^shift "
+                         "with their relative error; rooms against the state limit (v, u, i, "
+                         "I) and the derivative limit (T = dv/dt); adaptive_lif: rooms of i, v, "
+                         "theta, r against 2^23")
         lines += [f"warning: {d.message}" for d in self.warnings]
         return "\n".join(lines)
 
+    def _of(self, model: str) -> list:
+        return [p for p in self.populations if p.model == model]
 
-def _headroom_bits(worst: float) -> float:
-    """+inf when the state never moves, -inf when its worst case is unbounded (e.g. tau_mem =
-    inf with inhibitory input: v drifts down until it saturates)."""
+    def _lif_text(self) -> list[str]:
+        lines = ["", f"{'population':<14}{'scale':>10}  {'tau_syn req→real':>20}  "
+                 f"{'tau_mem req→real':>20}  {'v_th req→real':>18}  {'bias req→real':>18}  "
+                 f"{'u room':>7} {'v room':>7}"]
+        for p in self._of("lif"):
+            lines.append(f"{p.name:<14}{p.scale:>10.4g}  {_pair(p.tau_syn):>20}  "
+                         f"{_pair(p.tau_mem):>20}  {_pair(p.v_th):>18}  {_pair(p.bias):>18}  "
+                         f"{_bits(p.u_headroom_bits):>7} {_bits(p.v_headroom_bits):>7}")
+        lines += ["", f"{'population':<14}{'refractory':>11} {'reset':>9} {'spiking':>8}  "
+                      f"{'bias err':>10} {'u_init err':>10} {'v_init err':>10} "
+                      f"{'current err':>11} {'satur.':>7}"]
+        for p in self._of("lif"):
+            current = "—" if p.current_error is None else f"{p.current_error:.3g}"
+            lines.append(f"{p.name:<14}{p.refractory:>11} {p.reset:>9} "
+                         f"{'yes' if p.spiking else 'no':>8}  {p.bias_error:>10.3g} "
+                         f"{p.u_init_error:>10.3g} {p.v_init_error:>10.3g} {current:>11} "
+                         f"{p.bias_saturated + p.init_saturated + p.current_saturated:>7}")
+        return lines
+
+    def _izhikevich_text(self) -> list[str]:
+        pops = self._of("izhikevich")
+        rooms = ("v", "u", "i", "I", "T")
+        lines = ["", f"{'izhikevich':<14}{'F':>3} {'resolution':>11} {'di':>5}  "
+                     f"{'tau_syn req→real':>18}  {'bias req→real':>18}  "
+                 + " ".join(f"{var + ' room':>7}" for var in rooms)]
+        for p in pops:
+            lines.append(f"{p.name:<14}{p.frac_bits:>3} {p.resolution:>11.3g} {p.di:>5}  "
+                         f"{_pair(p.tau_syn):>18}  {_pair(p.bias):>18}  "
+                         + " ".join(f"{_bits(p.headroom_bits(var)):>7}" for var in rooms))
+        names = ("k0", "k1", "b", "g", "dt", "dt_a")
+        lines += ["", f"{'izhikevich':<14}coefficient relative error (mantissa/2^shift)"]
+        for p in pops:
+            lines.append(f"{p.name:<14}" + "  ".join(
+                f"{name} {p.coefficients[name].relative_error:.2g} "
+                f"({p.coefficients[name].mantissa}/2^{p.coefficients[name].shift})"
+                for name in names))
+        held = ("c", "d", "v_peak", "k2", "v_b", "bias", "v_init", "u_init")
+        lines += ["", f"{'izhikevich':<14}" + " ".join(f"{name + ' err':>10}" for name in held)
+                  + f" {'current err':>11} {'satur.':>7}"]
+        for p in pops:
+            current = "—" if p.current_error is None else f"{p.current_error:.3g}"
+            lines.append(f"{p.name:<14}" + " ".join(f"{p.rounding[name]:>10.3g}" for name in held)
+                         + f" {current:>11} {p.current_saturated:>7}")
+        return lines
+
+    def _adaptive_text(self) -> list[str]:
+        pops = self._of("adaptive_lif")
+        lines = ["", f"{'adaptive_lif':<14}{'scale':>10}  {'tau_syn req→real':>18}  "
+                     f"{'tau_mem req→real':>18}  {'tau_theta req→real':>18}  "
+                     f"{'tau_r req→real':>18}"]
+        for p in pops:
+            lines.append(f"{p.name:<14}{p.scale:>10.4g}  {_pair(p.tau_syn):>18}  "
+                         f"{_pair(p.tau_mem):>18}  {_pair(p.tau_theta):>18}  "
+                         f"{_pair(p.tau_r):>18}")
+        rooms = ("i", "v", "theta", "r")
+        lines += ["", f"{'adaptive_lif':<14}{'theta_0 req→real':>18}  "
+                      f"{'theta_step req→real':>20}  {'bias req→real':>18}  {'bias err':>10} "
+                      f"{'current err':>11} {'satur.':>7} "
+                  + " ".join(f"{var + ' room':>10}" for var in rooms)]
+        for p in pops:
+            current = "—" if p.current_error is None else f"{p.current_error:.3g}"
+            lines.append(f"{p.name:<14}{_pair(p.theta_0):>18}  {_pair(p.theta_step):>20}  "
+                         f"{_pair(p.bias):>18}  {p.bias_error:>10.3g} {current:>11} "
+                         f"{p.bias_saturated + p.current_saturated:>7} "
+                         + " ".join(f"{_bits(p.headroom_bits(var)):>10}" for var in rooms))
+        return lines
+
+
+def headroom_bits(worst: float, limit: int = STATE_LIMIT) -> float:
+    """log2(limit / worst): +inf when the state never moves, -inf when its worst case is
+    unbounded (e.g. tau_mem = inf with inhibitory input: v drifts down until it saturates)."""
     if worst <= 0:
         return math.inf
     if math.isinf(worst):
         return -math.inf
-    return math.log2(STATE_LIMIT / worst)
+    return math.log2(limit / worst)
 
 
 def register_magnitude(worst: float) -> str:

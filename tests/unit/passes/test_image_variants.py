@@ -68,7 +68,7 @@ def test_the_image_round_trips_every_variant_and_current(image):
     loaded = read_image(str(path))
     assert loaded.qnet == compiled.qnet and loaded.qnet.network == variants_network()
     assert loaded.qnet.network.currents == variants_network().currents
-    assert loaded.header["format_version"] == FORMAT_VERSION == 3
+    assert loaded.header["format_version"] == FORMAT_VERSION == 4
     cells = loaded.qnet.populations["cells"]
     assert isinstance(cells.bias_mant, np.ndarray) and isinstance(cells.v_init, np.ndarray)
     assert (cells.refractory, cells.reset, cells.spiking) == (2, "subtract", True)
@@ -149,8 +149,8 @@ def _swap_array(src, dst, key: str, array: np.ndarray) -> None:
 def test_an_image_of_the_previous_format_is_refused_with_a_clear_message(image, tmp_path):
     path, _ = image
     old = tmp_path / "old.nmc"
-    _rewrite_header(path, old, lambda h: h.update(format_version=2))
-    with pytest.raises(InputError, match=r"format version 2; this nmcompile \S+ reads version 3 "
+    _rewrite_header(path, old, lambda h: h.update(format_version=3))
+    with pytest.raises(InputError, match=r"format version 3; this nmcompile \S+ reads version 4 "
                                          r"only: compile the model again"):
         read_image(str(old))
 
@@ -171,7 +171,7 @@ def test_an_image_of_the_previous_format_is_refused_with_a_clear_message(image, 
     (lambda h: h["network"]["currents"][0].update(kind="file"),
      "current into cells: its arrays do not fit its kind 'file'"),
     (lambda h: h["network"]["currents"][1].update(population="bg"),
-     "a current names no LIF population"),
+     "a current names no neuron population"),
 ])
 def test_forged_variant_values_are_refused(image, tmp_path, change, message):
     path, _ = image
