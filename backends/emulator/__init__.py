@@ -9,16 +9,18 @@ from .models import REGISTRY
 
 
 class EmulatorBackend(Backend):
-    """Runs a QuantizedNetwork with the integer semantics of Lava's bit-accurate models, and
-    of nmcompile's own bit-accurate LIF for refractory periods, subtract reset, non-spiking
-    neurons and injected currents (DESIGN §2.5).
+    """Runs a QuantizedNetwork with the integer semantics of Lava's bit-accurate models
+    (LIF, adaptive LIF), of nmcompile's own bit-accurate LIF for refractory periods,
+    subtract reset, non-spiking neurons and injected currents (DESIGN §2.5) and of
+    nmcompile's fixed-point Izhikevich (DESIGN §2.6).
 
-    Wraps of u and saturations of v are counted per population into meta["overflow"];
-    options["strict"] makes the first one a RunError. Traces are in register units.
+    Overflows (LIF: wraps of u, saturations of v; each model's in models/*.py OVERFLOW) are
+    counted per population into meta["overflow"]; options["strict"] makes the first one a
+    RunError. Traces are in register units.
     """
 
     name = "emulator"
-    capabilities = Capabilities(models=REGISTRY, fixed_point=True)  # models/: lif.FEATURES
+    capabilities = Capabilities(models=REGISTRY, fixed_point=True)  # models/*.py: FEATURES
 
     def run(self, model: QuantizedNetwork, steps: int, *, options: dict) -> Result:
         from .engine import emulate

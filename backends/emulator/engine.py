@@ -1,11 +1,11 @@
 """The emulator's main loop: Lava's step order over a whole quantized network (DESIGN §2).
 
-Step t: every LIF neuron takes its input for t from the ring and updates; a spike, of a LIF
+Step t: every neuron takes its input for t from the ring and updates; a spike, of a neuron
 or a source, is delivered d >= 1 steps ahead, so it never reaches step t itself and the
 order of populations does not matter. The whole loop is one compiled kernel (kernel.py:
-run_steps, or run_steps_with_variants when a population needs nmcompile's own LIF of DESIGN
-§2.5); Python only builds its arrays (registers by models/, one module per model kind) and
-reads them back.
+run_steps, or run_steps_with_variants when a population is not plain LIF: a LIF variant of
+DESIGN §2.5, Izhikevich, adaptive LIF); Python only builds its arrays (registers by models/,
+one module per model kind) and reads them back.
 """
 from __future__ import annotations
 
@@ -22,38 +22,34 @@ from .kernel import run_steps, run_steps_with_variants
 from .models import REGISTRY
 from .synapses import build_synapses
 
-VARS = ("u", "v")  # probe_var codes in the kernel
-
 
 class Neurons(NamedTuple):
-    """Every LIF neuron (a ring column), its population's registers and its overflow counts."""
+    """Every neuron (a ring column), its population's registers and its overflow counts."""
 
     start: np.ndarray     # population p owns columns [start[p], start[p + 1])
-    params: np.ndarray    # per population: kernel.KEEP_U … kernel.CURRENT (models/lif.py)
-    variant: np.ndarray   # per population: kernel.variant_population, else the plain loop
-    bias: np.ndarray      # per neuron: effective bias (bias_mant << bias_exp), for variants
-    u: np.ndarray         # per neuron, from u_init
-    v: np.ndarray         # per neuron, from v_init
-    refractory_left: np.ndarray  # per neuron: steps it stays refractory
+    params: np.ndarray    # per population: kernel.KEEP_U … (models/*.py: params())
+    model: np.ndarray     # per population: kernel.LIF_PLAIN … kernel.ADAPTIVE_LIF
+    bias: np.ndarray      # per neuron: effective bias (LIF, adaptive) or bias (Izhikevich)
+    state: np.ndarray     # (kernel.STATE_ROWS, neurons): registers, from their initial values
+    refractory_left: np.ndarray  # per neuron: steps it stays refractory (LIF variants)
     current: np.ndarray   # (steps, neurons with a current) int32 registers, or (0, 0)
     ring: np.ndarray      # (max delay + 1, neurons): row t mod R holds the input summed for t
-    overflow: np.ndarray  # per population: u wraps, v saturations
+    overflow: np.ndarray  # (populations, kernel.N_OVERFLOW): models/*.py OVERFLOW counters
 
 
 class Record(NamedTuple):
     """What the kernel writes out: probed registers, spikes, and the strict-mode stop."""
 
-    probe_idx: np.ndarray  # trace column c is u (probe_var 0) or v (1) of neuron probe_idx[c]
-    probe_var: np.ndarray
+    probe_at: np.ndarray   # trace column c is state.flat[probe_at[c]] (row · neurons + neuron)
     trace: np.ndarray      # (steps, columns) int32
     spike_t: np.ndarray    # spikes as (step, column), up to the count run_steps returns
     spike_n: np.ndarray
-    event: np.ndarray      # strict mode: population, step, 0 wrap/1 saturation, neuron; or -1s
+    event: np.ndarray      # strict mode: population, step, register (OVERFLOW index), neuron
 
 
 def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False) -> Result:
     net = qnet.network
-    names = list(qnet.populations)  # LIF populations first (ring columns), then sources
+    names = list(qnet.populations)  # neuron populations first (ring columns), then sources
     names += [name for name, pop in net.populations.items() if pop.is_source]
     start = np.cumsum([0] + [net.populations[name].size for name in names]).astype(np.int64)
     offset = dict(zip(names, start.tolist()))
@@ -64,7 +60,8 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False) -> Resu
     probes = [(p.population, p.var) for p in net.probes if p.population in qnet.populations]
     record = _record(qnet, probes, offset, steps)
 
-    run = run_steps_with_variants if neurons.variant.any() else run_steps
+    plain = np.all(neurons.model == kernel.LIF_PLAIN)
+    run = run_steps if plain else run_steps_with_variants
     t, n_spikes = 0, 0
     while True:
         t, n_spikes = run(t, steps, strict, neurons, syn, src_ptr, src_pre, record, n_spikes)
@@ -74,23 +71,33 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False) -> Resu
         record = record._replace(spike_t=np.concatenate((record.spike_t, record.spike_t)),
                                  spike_n=np.concatenate((record.spike_n, record.spike_n)))
     if record.event[0] >= 0:
-        pop, step, kind, neuron = record.event.tolist()
-        raise RunError(f"population {names[pop]}: {('u wrapped', 'v saturated')[kind]} at step "
-                       f"{step}, neuron {neuron} (strict mode)")
+        pop, step, register, neuron = record.event.tolist()
+        _, what = _module(qnet, names[pop]).OVERFLOW[register]
+        raise RunError(f"population {names[pop]}: {what} at step {step}, neuron {neuron} "
+                       f"(strict mode)")
     return _result(qnet, neurons, record, n_spikes, probes)
+
+
+def _module(qnet: QuantizedNetwork, name: str):
+    """The models/ module of population `name`."""
+    return REGISTRY.module(qnet.populations[name].kind)
 
 
 def _neurons(qnet: QuantizedNetwork, start: np.ndarray, steps: int) -> Neurons:
     net = qnet.network
     pops = [net.populations[name] for name in qnet.populations]
-    registers = [REGISTRY.module(pop.model.kind).registers(qnet.populations[pop.name], pop.size)
-                 for pop in pops]
-    params = np.zeros((len(pops), kernel.N_PARAMS), np.int64)
-    for p, r in enumerate(registers):
-        params[p, [kernel.KEEP_U, kernel.KEEP_V, kernel.VTH, kernel.BIAS, kernel.REFRACTORY,
-                   kernel.SUBTRACT, kernel.CURRENT]] = (r.keep_u, r.keep_v, r.vth, r.bias[0],
-                                                        r.refractory, r.subtract, -1)
     with_current = [p for p, pop in enumerate(pops) if net.has_current(pop.name)]
+    registers = [_module(qnet, pop.name).registers(qnet.populations[pop.name], pop.size,
+                                                   p in with_current)
+                 for p, pop in enumerate(pops)]
+    params = np.zeros((len(pops), kernel.N_PARAMS), np.int64)
+    params[:, kernel.CURRENT] = -1
+    state = np.zeros((kernel.STATE_ROWS, int(start[-1])), np.int64)
+    for p, r in enumerate(registers):
+        for column, value in r.params().items():
+            params[p, column] = value
+        for row, values in r.initial.items():
+            state[row, start[p]:start[p + 1]] = values
     current = np.zeros((steps if with_current else 0,
                         sum(pops[p].size for p in with_current)), np.int32)
     column = 0
@@ -98,28 +105,25 @@ def _neurons(qnet: QuantizedNetwork, start: np.ndarray, steps: int) -> Neurons:
         params[p, kernel.CURRENT] = column
         current[:, column:column + pops[p].size] = fixed_current(qnet, pops[p].name, steps)
         column += pops[p].size
-    variant = np.array([not r.plain for r in registers], bool) | (params[:, kernel.CURRENT] >= 0)
     max_delay = max([int(p.delay.max()) for p in qnet.projections if p.delay.size], default=1)
-    n_lif = int(start[-1])
-    return Neurons(start=start, params=params, variant=variant,
+    n_neurons = int(start[-1])
+    return Neurons(start=start, params=params,
+                   model=np.array([r.model for r in registers], np.int64),
                    bias=np.concatenate([r.bias for r in registers] or [[]]).astype(np.int64),
-                   u=np.concatenate([r.u_init for r in registers] or [[]]).astype(np.int64),
-                   v=np.concatenate([r.v_init for r in registers] or [[]]).astype(np.int64),
-                   refractory_left=np.zeros(n_lif, np.int64), current=current,
-                   ring=np.zeros((max_delay + 1, n_lif), np.int64),
-                   overflow=np.zeros((len(registers), 2), np.int64))
+                   state=state, refractory_left=np.zeros(n_neurons, np.int64), current=current,
+                   ring=np.zeros((max_delay + 1, n_neurons), np.int64),
+                   overflow=np.zeros((len(registers), kernel.N_OVERFLOW), np.int64))
 
 
 def _record(qnet: QuantizedNetwork, probes: list[tuple[str, str]], offset: dict[str, int],
             steps: int) -> Record:
-    sizes = [qnet.network.populations[pop].size for pop, _ in probes]
-    probe_idx = np.concatenate([np.arange(size) + offset[pop]
-                                for (pop, _), size in zip(probes, sizes)] or [[]])
-    capacity = 16 * sum(qnet.network.populations[name].size for name in qnet.populations) + 1024
-    return Record(probe_idx=probe_idx.astype(np.int64),
-                  probe_var=np.repeat([VARS.index(var) for _, var in probes],
-                                      sizes).astype(np.int64),
-                  trace=np.zeros((steps, probe_idx.size), np.int32),
+    n_neurons = sum(qnet.network.populations[name].size for name in qnet.populations)
+    probe_at = np.concatenate([
+        _module(qnet, pop).ROWS[var] * n_neurons + offset[pop]
+        + np.arange(qnet.network.populations[pop].size) for pop, var in probes] or [[]])
+    capacity = 16 * n_neurons + 1024
+    return Record(probe_at=probe_at.astype(np.int64),
+                  trace=np.zeros((steps, probe_at.size), np.int32),
                   spike_t=np.empty(capacity, np.int64), spike_n=np.empty(capacity, np.int64),
                   event=np.full(4, -1, np.int64))
 
@@ -137,13 +141,16 @@ def _result(qnet: QuantizedNetwork, neurons: Neurons, record: Record, n_spikes: 
         mine = (spike_n >= lo) & (spike_n < hi)
         spikes[name] = (spike_t[mine], spike_n[mine] - lo)
     result = Result(spikes=spikes, traces=traces)
-    counts = {name: {"u_wraps": int(w), "v_saturations": int(s)}
-              for name, (w, s) in zip(qnet.populations, neurons.overflow)}
+    counts, warnings = {}, []
+    for name, row in zip(qnet.populations, neurons.overflow):
+        overflow = _module(qnet, name).OVERFLOW
+        counts[name] = {counter: int(n) for (counter, _), n in zip(overflow, row)}
+        if row.any():
+            warnings.append(f"population {name}: " + ", ".join(
+                f"{what} {int(n)} times" for (_, what), n in zip(overflow, row)))
     result.meta.update({
         "overflow": counts,
-        "warnings": [f"population {name}: u wrapped {o['u_wraps']} times, v saturated "
-                     f"{o['v_saturations']} times" for name, o in counts.items()
-                     if o["u_wraps"] or o["v_saturations"]],
+        "warnings": warnings,
         "scale": {name: fixed.scale for name, fixed in qnet.populations.items()},
         "units": "register",
     })

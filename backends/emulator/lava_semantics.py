@@ -11,6 +11,14 @@ every overflow wraps where Lava's wraps:
 The features nmcompile adds (DESIGN §2.5: refractory, subtract reset, non-spiking neurons,
 injected currents) follow nmcompile's own bit-accurate LIF; models/lif.py prepares the
 registers, kernel.lif_step is the step itself.
+
+Lava's adaptive LIF (lava/proc/atrlif/models.py, PyATRLIFModelFixed; DESIGN §2.7) the same
+way: i as LIF's u and v as LIF's v (the same int32 operations and wrap); theta and r are int32
+registers that wrap where numpy's int32 arithmetic does — theta − theta_0, the decayed
+difference + theta_0, 2·theta and r + 2·theta, theta + theta_step — and the spike test
+compares (v − r), itself wrapped, with theta; theta_0 and theta_step are np.int32(x · 2^6).
+models/adaptive_lif.py prepares the registers, kernel.adaptive_population is the step.
+Izhikevich has no Lava model: nmcompile's own (DESIGN §2.6) computes in int64 throughout.
 """
 from __future__ import annotations
 

@@ -13,35 +13,49 @@ import numpy as np
 
 from nmcompile.ir import FixedLIF
 
-from ..kernel import MAX_UV
+from .. import kernel
 from ..lava_semantics import DECAY_UNITY, DS_OFFSET, VTH_SHIFT, effective_bias
 
 KIND = "lif"
 FEATURES = frozenset({"refractory", "reset_subtract", "non_spiking", "current"})
-NEVER = MAX_UV  # v is clipped to 2^23 − 1 before the test: v > 2^23 never holds
+ROWS = {"u": 0, "v": 1}  # kernel state row of each probe var
+OVERFLOW = (("u_wraps", "u wrapped"), ("v_saturations", "v saturated"))  # counter, event
+NEVER = kernel.MAX_UV  # v is clipped to 2^23 − 1 before the test: v > 2^23 never holds
 
 
 class LifRegisters:
     """The registers of one LIF population of `size` neurons, ready for the kernel."""
 
-    def __init__(self, fixed: FixedLIF, size: int):
+    def __init__(self, fixed: FixedLIF, size: int, has_current: bool = False):
         self.keep_u = DECAY_UNITY - (fixed.du + DS_OFFSET)
         self.keep_v = DECAY_UNITY - fixed.dv
         self.vth = int(fixed.vth) << VTH_SHIFT if fixed.spiking else NEVER
         self.refractory = int(fixed.refractory)
         self.subtract = int(fixed.reset == "subtract")
+        self.has_current = has_current
         self.bias = effective_bias(fixed.per_neuron("bias_mant", size),
                                    fixed.per_neuron("bias_exp", size))
-        self.u_init = fixed.per_neuron("u_init", size).astype(np.int64)
-        self.v_init = fixed.per_neuron("v_init", size).astype(np.int64)
+        self.initial = {ROWS["u"]: fixed.per_neuron("u_init", size),
+                        ROWS["v"]: fixed.per_neuron("v_init", size)}
 
     @property
     def plain(self) -> bool:
-        """Lava's PyLifModelBitAcc runs it (without a current): one bias for every neuron,
-        no refractory period, zero reset. The kernel's plain loop needs no more."""
+        """Lava's PyLifModelBitAcc runs it: one bias for every neuron, no refractory period,
+        zero reset, no current. The kernel's plain loop needs no more."""
         uniform_bias = bool(np.all(self.bias == self.bias[0]))
-        return self.refractory == 0 and not self.subtract and uniform_bias
+        return (self.refractory == 0 and not self.subtract and uniform_bias
+                and not self.has_current)
+
+    @property
+    def model(self) -> int:
+        return kernel.LIF_PLAIN if self.plain else kernel.LIF_VARIANT
+
+    def params(self) -> dict[int, int]:
+        """The population's columns of the kernel's parameter table."""
+        return {kernel.KEEP_U: self.keep_u, kernel.KEEP_V: self.keep_v, kernel.VTH: self.vth,
+                kernel.BIAS: int(self.bias[0]), kernel.REFRACTORY: self.refractory,
+                kernel.SUBTRACT: self.subtract}
 
 
-def registers(fixed: FixedLIF, size: int) -> LifRegisters:
-    return LifRegisters(fixed, size)
+def registers(fixed: FixedLIF, size: int, has_current: bool) -> LifRegisters:
+    return LifRegisters(fixed, size, has_current)
