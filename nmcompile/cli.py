@@ -231,7 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--code-target", choices=["numpy", "cython", "cpp_standalone"],
                    help="brian2 only: code generation target (default: numpy)")
     p.add_argument("--strict", action="store_true",
-                   help="emulator only: a wrap of u or saturation of v is an error")
+                   help="emulator only: any register overflow (a wrap of LIF u, a saturation "
+                        "of v, Izhikevich i, v, u, dv/dt) stops the run as an error")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--progress", action="store_true",
                    help="draw the progress bar even when stderr is not a terminal")
