@@ -8,10 +8,10 @@ from .network import MAX_STEPS, Network, Population, Probe, Projection, stable_r
 from .sources import source_raster, source_spikes
 
 __all__ = [
-    "AdaptiveLIF", "AdaptiveLIFState", "Izhikevich", "IzhikevichState", "adaptive_lif_step",
-    "izhikevich_step", "Current", "LIF", "LIFState", "Param", "MAX_STEPS", "MODELS", "Poisson", "SpikeArray", "decay_fraction",
-    "lif_step", "Location", "Network",
-    "Population", "Probe", "Projection", "stable_rng", "source_raster", "source_spikes",
+    "AdaptiveLIF", "AdaptiveLIFState", "Current", "Izhikevich", "IzhikevichState", "LIF",
+    "LIFState", "Location", "MAX_STEPS", "MODELS", "Network", "Param", "Poisson", "Population",
+    "Probe", "Projection", "SpikeArray", "adaptive_lif_step", "decay_fraction",
+    "izhikevich_step", "lif_step", "source_raster", "source_spikes", "stable_rng",
 ]
 from .quantized import (SIGN_MODES, FixedAdaptiveLIF, FixedIzhikevich, FixedLIF,  # noqa: E402
                         FixedNeurons, FixedProjection, QuantizedNetwork, fixed_current)

@@ -71,7 +71,8 @@ class Projection:
 
 @dataclass(frozen=True, kw_only=True)
 class Probe:
-    """Record state variable `var` (one of its model's STATE) of every neuron of a population, each step."""
+    """Record state variable `var` (one of its model's STATE) of every neuron of a population,
+    each step."""
 
     population: str
     var: str

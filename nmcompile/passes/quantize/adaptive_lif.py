@@ -53,7 +53,7 @@ from nmcompile.passes.quantize.report import (STATE_LIMIT, AdaptiveLIFReport, Qu
 from nmcompile.passes.quantize.shared import (bias_limit, bias_registers, check_float_range,
                                               compact, current_range, current_rounding,
                                               decay_register, incoming_register_sums,
-                                              incoming_sums, leaky_bound,
+                                              incoming_sums, input_warnings, leaky_bound,
                                               max_error, realised_tau, uniform, warn,
                                               weight_scale_limits)
 from nmcompile.targets.schema import Numerics
@@ -176,19 +176,7 @@ def _choose_scale(pop: Population, net: Network, num: Numerics, worst: dict[str,
 
 def _warnings(pop: Population, rep: AdaptiveLIFReport, bias: np.ndarray,
               realised_bias: np.ndarray, report: QuantReport) -> None:
-    if math.isinf(rep.tau_syn[0]):
-        warn(report, pop, "NM605", f"tau_syn = inf cannot be expressed: i always decays by at "
-                                   f"least 1/4096 per step (realised tau_syn = "
-                                   f"{rep.tau_syn[1]:.4g} ms)")
-    if rep.bias_saturated:
-        worst = int(np.argmax(np.abs(realised_bias - bias)))
-        where = "" if rep.bias is not None else f" in {rep.bias_saturated} of {pop.size} neurons"
-        warn(report, pop, "NM606", f"bias {bias[worst]:g} saturates to "
-                                   f"{realised_bias[worst]:.4g}{where}")
-    if rep.current_saturated:
-        warn(report, pop, "NM607", f"the injected current saturates at ±(2^23 − 1) register "
-                                   f"units in {rep.current_saturated} values (step × neuron); "
-                                   f"largest error {rep.current_error:.4g}")
+    input_warnings(pop, rep, "i", bias, realised_bias, report)
     if rep.theta_step[0] and not rep.theta_step_mant:
         warn(report, pop, "NM616", f"theta_step {rep.theta_step[0]:g} VANISHES (rounds to 0 at "
                                    f"one mantissa step of {rep.theta_0[1] / rep.theta_0_mant:.3g}"

@@ -36,9 +36,10 @@ from nmcompile.passes.quantize.report import (STATE_LIMIT, LIFReport, QuantRepor
                                               register_magnitude)
 from nmcompile.passes.quantize.shared import (bias_limit, bias_registers, check_float_range,
                                               compact, current_extremes, current_rounding,
-                                              decay_register, incoming_sums, leaky_bound,
-                                              max_error, realised_tau, state_registers,
-                                              uniform, warn, weight_scale_limits)
+                                              decay_register, incoming_sums, input_warnings,
+                                              leaky_bound, max_error, realised_tau,
+                                              state_registers, uniform, warn,
+                                              weight_scale_limits)
 from nmcompile.targets.schema import Numerics
 
 KIND = "lif"
@@ -158,19 +159,7 @@ def _choose_scale(pop: Population, net: Network, num: Numerics,
 
 def _population_warnings(pop: Population, rep: LIFReport, bias: np.ndarray,
                          realised_bias: np.ndarray, report: QuantReport) -> None:
-    if math.isinf(rep.tau_syn[0]):
-        warn(report, pop, "NM605", f"tau_syn = inf cannot be expressed: u always decays by at "
-                                   f"least 1/4096 per step (realised tau_syn = "
-                                   f"{rep.tau_syn[1]:.4g} ms)")
-    if rep.bias_saturated:
-        worst = int(np.argmax(np.abs(realised_bias - bias)))
-        where = "" if rep.bias is not None else f" in {rep.bias_saturated} of {pop.size} neurons"
-        warn(report, pop, "NM606", f"bias {bias[worst]:g} saturates to "
-                                   f"{realised_bias[worst]:.4g}{where}")
-    if rep.current_saturated:
-        warn(report, pop, "NM607", f"the injected current saturates at ±(2^23 − 1) register "
-                                   f"units in {rep.current_saturated} values (step × neuron); "
-                                   f"largest error {rep.current_error:.4g}")
+    input_warnings(pop, rep, "u", bias, realised_bias, report)
     if rep.init_saturated:
         warn(report, pop, "NM608", f"{rep.init_saturated} initial values (u_init, v_init) "
                                    f"saturate at ±(2^23 − 1) register units")

@@ -182,3 +182,23 @@ def warn(report: QuantReport, pop: Population, code: str, message: str) -> None:
     """A quantization warning about `pop`, located at its definition."""
     report.diagnostics.append(Diagnostic("warning", code, f"population {pop.name}: " + message,
                                          pop.location))
+
+
+def input_warnings(pop: Population, rep, current_register: str, bias: np.ndarray,
+                   realised_bias: np.ndarray, report: QuantReport) -> None:
+    """The warnings LIF and adaptive LIF share (their reports have the same fields): a
+    tau_syn of inf (NM605; the synaptic register is `current_register`), a saturated bias
+    mantissa (NM606), a saturated injected current (NM607)."""
+    if math.isinf(rep.tau_syn[0]):
+        warn(report, pop, "NM605", f"tau_syn = inf cannot be expressed: {current_register} "
+                                   f"always decays by at least 1/4096 per step (realised "
+                                   f"tau_syn = {rep.tau_syn[1]:.4g} ms)")
+    if rep.bias_saturated:
+        worst = int(np.argmax(np.abs(realised_bias - bias)))
+        where = "" if rep.bias is not None else f" in {rep.bias_saturated} of {pop.size} neurons"
+        warn(report, pop, "NM606", f"bias {bias[worst]:g} saturates to "
+                                   f"{realised_bias[worst]:.4g}{where}")
+    if rep.current_saturated:
+        warn(report, pop, "NM607", f"the injected current saturates at ±(2^23 − 1) register "
+                                   f"units in {rep.current_saturated} values (step × neuron); "
+                                   f"largest error {rep.current_error:.4g}")
