@@ -6,8 +6,7 @@
   * brian2 and the oracle agree spike for spike and trace for trace (float-exact, §2.6);
   * each pattern shows its signature in the oracle run (tonic: regular spikes; phasic: one
     spike; bursting: bimodal intervals; ...);
-  * all four backends satisfy the parity contract (§3) on every pattern, skipped only while a
-    backend does not yet run Izhikevich neurons with an injected current.
+  * all four backends satisfy the parity contract (§3) on every pattern.
 """
 from __future__ import annotations
 
@@ -22,11 +21,9 @@ import pytest
 from oracle import oracle_run
 
 from nmcompile import driver
-from nmcompile.backends import get_backend
 from nmcompile.frontends.modelfile import load_model
 from nmcompile.parity import DEFAULT_BACKENDS, check_parity
 from nmcompile.parity.report import format_table
-from nmcompile.passes.quantize import model_modules
 
 FOLDER = Path(__file__).parents[2] / "examples" / "izhikevich" / "patterns"
 PATTERNS = sorted(FOLDER.glob("*.yaml"))
@@ -157,21 +154,6 @@ def bursts(t: np.ndarray) -> list[np.ndarray]:
     return np.split(t, np.nonzero(isi > ordered[k])[0] + 1)
 
 
-def lacks_izhikevich(name: str) -> str | None:
-    """Why backend `name` cannot run these patterns yet (not installed; no Izhikevich model
-    with an injected current among its capabilities; fixed point: no quantization module for
-    the model), or None."""
-    backend = get_backend(name)
-    missing = backend.missing_dependency()
-    if missing:
-        return f"{name}: {missing}"
-    if "current" not in backend.capabilities.models.get("izhikevich", frozenset()):
-        return f"{name} does not run izhikevich populations with an injected current yet"
-    if backend.capabilities.fixed_point and "izhikevich" not in model_modules():
-        return f"{name}: the quantization pass has no izhikevich module yet"
-    return None
-
-
 def test_there_are_twenty_patterns_one_per_panel():
     assert [p.stem[0] for p in PATTERNS] == list("abcdefghijklmnopqrst")
 
@@ -218,9 +200,6 @@ def test_oracle_reproduces_the_scripts_loop(path):
 
 @pytest.mark.parametrize("path", PATTERNS, ids=lambda p: p.stem)
 def test_brian2_equals_the_oracle(path):
-    why = lacks_izhikevich("brian2")
-    if why:
-        pytest.skip(why)
     net, want = oracle(path.stem)
     got = driver.run(net, "brian2")
     for got_part, want_part in zip(got.spikes[POP], want.spikes[POP]):
@@ -366,9 +345,6 @@ def test_t_inhibition_induced_bursting_only_while_inhibited():
 @pytest.mark.lava
 @pytest.mark.parametrize("path", PATTERNS, ids=lambda p: p.stem)
 def test_parity_across_all_backends(path):
-    missing = [why for why in map(lacks_izhikevich, DEFAULT_BACKENDS) if why]
-    if missing:
-        pytest.skip("; ".join(missing))
     report = check_parity(load_model(str(path)), DEFAULT_BACKENDS)
     table = format_table(report)
     assert [r.status for r in report.runs] == ["ran"] * 4, table
