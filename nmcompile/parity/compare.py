@@ -311,7 +311,7 @@ def compare_quantized(net: Network, a: str, ra: Result, b: str, rb: Result, step
         d2 = _van_rossum_total(keys, np.unique(diff_keys % p.size), p.size, steps, decay)
         total = int(ca.sum() + cb.sum())
         vr = 2.0 * d2 / total if total else 0.0
-        per_pop[pop] = {"spikes": [int(ca.sum()), int(cb.sum())],
+        per_pop[pop] = {"model": p.model.kind, "spikes": [int(ca.sum()), int(cb.sum())],
                         "count_diff": count_diff,
                         "count_diff_fraction": round(count_diff / count_max, 6) if count_max else 0.0,
                         "max_neuron_count_diff": int(np.abs(ca - cb).max(initial=0)),

@@ -35,7 +35,7 @@ def _backends_line(report: ParityReport) -> str:
 def _quantization_notes(p: PairResult, tolerance) -> list[str]:
     out = [f"  {p.name}, per population (tolerance {tolerance}):"]
     for name, d in p.details.get("populations", {}).items():
-        out.append(f"    {name}: {d['spikes'][0]} vs {d['spikes'][1]} spikes, Σ|Δcount| "
+        out.append(f"    {name} ({d['model']}): {d['spikes'][0]} vs {d['spikes'][1]} spikes, Σ|Δcount| "
                    f"{d['count_diff']} ({d['count_diff_fraction']:.0%}), max per neuron "
                    f"{d['max_neuron_count_diff']}, van Rossum {d['van_rossum']:.2f}")
     return out
