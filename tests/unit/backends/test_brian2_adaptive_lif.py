@@ -8,33 +8,13 @@ test_brian2_izhikevich.py, on one network with both models.
 """
 import numpy as np
 import pytest
-from oracle import oracle_run
+from handbuilt import assert_identical_to_oracle, dyadic_projection, random_spikes, run_brian2
 
-from nmcompile.backends import get_backend
-from nmcompile.ir import (LIF, AdaptiveLIF, Current, Network, Population, Probe, Projection,
-                          SpikeArray)
-from nmcompile.result import Result
+from nmcompile.ir import LIF, AdaptiveLIF, Current, Network, Population, Probe
 
 pytest.importorskip("brian2")
 
 INF = float("inf")
-
-
-def run_brian2(net: Network) -> Result:
-    return get_backend("brian2").run(net, net.steps, options={})
-
-
-def assert_identical_to_oracle(net: Network, result: Result) -> Result:
-    """Same spikes, and every probed trace equal bit for bit; returns the oracle's result."""
-    expected = oracle_run(net)
-    assert set(result.spikes) == set(expected.spikes)
-    for pop, (t, n) in expected.spikes.items():
-        np.testing.assert_array_equal(result.spikes[pop][0], t, err_msg=f"{pop} spike steps")
-        np.testing.assert_array_equal(result.spikes[pop][1], n, err_msg=f"{pop} spike neurons")
-    assert set(result.traces) == set(expected.traces)
-    for key, trace in expected.traces.items():
-        assert result.traces[key].tobytes() == trace.tobytes(), f"trace {key} differs"
-    return expected
 
 
 def adaptive(name: str, size: int = 1, **params) -> Population:
@@ -50,17 +30,6 @@ def network(pops, projections=(), currents=(), steps=200, dt=1.0) -> Network:
     return Network(name="adaptive", populations={p.name: p for p in pops},
                    projections=tuple(projections), currents=tuple(currents), probes=probes,
                    steps=steps, dt=dt)
-
-
-def dyadic_projection(pre: Population, post: Population, weights, max_delay: int,
-                      seed: int, density: float = 0.5) -> Projection:
-    """Random synapses with weights drawn from `weights` (dyadic numbers), delays 1..max_delay."""
-    rng = np.random.default_rng(seed)
-    pre_idx, post_idx = np.nonzero(rng.random((pre.size, post.size)) < density)
-    return Projection(name=f"{pre.name}_{post.name}", pre=pre.name, post=post.name,
-                      pre_idx=pre_idx.astype(np.int32), post_idx=post_idx.astype(np.int32),
-                      weight=rng.choice(np.asarray(weights, float), pre_idx.size),
-                      delay=rng.integers(1, max_delay + 1, pre_idx.size).astype(np.int32))
 
 
 def test_a_spike_at_equality_raises_r_by_twice_theta_then_theta_by_its_step():
@@ -95,9 +64,7 @@ def test_a_driven_population_adapts():
 
 def test_recurrent_population_with_delays_currents_and_lif():
     steps = 300
-    mask = np.random.default_rng(1).random((steps, 5)) < 0.08
-    t, n = np.nonzero(mask)
-    src = Population(name="src", size=5, model=SpikeArray(neurons=n, steps=t))
+    src = random_spikes("src", 5, steps, rate=0.08, seed=1)
     exc = adaptive("exc", 10, tau_syn=3.0, tau_r=8.0, theta_step=0.375,
                    bias=np.linspace(-0.05, 0.15, 10))
     driven = adaptive("driven", 4, tau_syn=0.0, tau_mem=20.0, tau_theta=30.0, tau_r=2.0,

@@ -11,34 +11,16 @@ compared within 1e-12, as LIF's in test_brian2.py.
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from handbuilt import assert_identical_to_oracle, dyadic_projection, random_spikes, run_brian2
 from oracle import oracle_run
 from strategies import networks
 
-from nmcompile.backends import get_backend
 from nmcompile.ir import (LIF, AdaptiveLIF, Current, Izhikevich, Network, Population, Probe,
                           Projection, SpikeArray)
-from nmcompile.result import Result
 
 pytest.importorskip("brian2")
 
 REGULAR_SPIKING = {"a": 0.02, "b": 0.2, "c": -65.0, "d": 6.0}
-
-
-def run_brian2(net: Network, code_target: str = "numpy") -> Result:
-    return get_backend("brian2").run(net, net.steps, options={"code_target": code_target})
-
-
-def assert_identical_to_oracle(net: Network, result: Result) -> Result:
-    """Same spikes, and every probed trace equal bit for bit; returns the oracle's result."""
-    expected = oracle_run(net)
-    assert set(result.spikes) == set(expected.spikes)
-    for pop, (t, n) in expected.spikes.items():
-        np.testing.assert_array_equal(result.spikes[pop][0], t, err_msg=f"{pop} spike steps")
-        np.testing.assert_array_equal(result.spikes[pop][1], n, err_msg=f"{pop} spike neurons")
-    assert set(result.traces) == set(expected.traces)
-    for key, trace in expected.traces.items():
-        assert result.traces[key].tobytes() == trace.tobytes(), f"trace {key} differs"
-    return expected
 
 
 def every_state_probed(pops: list[Population]) -> tuple[Probe, ...]:
@@ -55,23 +37,6 @@ def network(pops, projections=(), currents=(), steps=400, dt=0.25, probes=None) 
 
 def izhikevich(name: str, size: int = 1, **params) -> Population:
     return Population(name=name, size=size, model=Izhikevich(**(REGULAR_SPIKING | params)))
-
-
-def random_spikes(name: str, size: int, steps: int, rate: float, seed: int) -> Population:
-    mask = np.random.default_rng(seed).random((steps, size)) < rate
-    t, n = np.nonzero(mask)
-    return Population(name=name, size=size, model=SpikeArray(neurons=n, steps=t))
-
-
-def dyadic_projection(pre: Population, post: Population, weights, max_delay: int,
-                      seed: int, density: float = 0.5) -> Projection:
-    """Random synapses with weights drawn from `weights` (dyadic numbers), delays 1..max_delay."""
-    rng = np.random.default_rng(seed)
-    pre_idx, post_idx = np.nonzero(rng.random((pre.size, post.size)) < density)
-    return Projection(name=f"{pre.name}_{post.name}", pre=pre.name, post=post.name,
-                      pre_idx=pre_idx.astype(np.int32), post_idx=post_idx.astype(np.int32),
-                      weight=rng.choice(np.asarray(weights, float), pre_idx.size),
-                      delay=rng.integers(1, max_delay + 1, pre_idx.size).astype(np.int32))
 
 
 def test_regular_spiking_neuron_fires_from_the_step_its_current_starts():
@@ -220,5 +185,5 @@ def test_cpp_standalone_computes_the_same_floats():
                    dyadic_projection(adaptive, rs, [-2.5, 3.0], 3, seed=18, density=1.0)]
     currents = [Current(population="rs", kind="ramp", points=np.array([[0.0, 2.0], [400, 9.0]]))]
     net = network([src, rs, adaptive], projections, currents, steps=steps)
-    expected = assert_identical_to_oracle(net, run_brian2(net, "cpp_standalone"))
+    expected = assert_identical_to_oracle(net, run_brian2(net, code_target="cpp_standalone"))
     assert expected.spikes["rs"][0].size > 5 and expected.spikes["adaptive"][0].size > 10

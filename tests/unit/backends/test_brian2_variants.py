@@ -9,34 +9,15 @@ test_brian2_code_targets.py.
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from handbuilt import assert_identical_to_oracle, run_brian2
 from oracle import oracle_run
 from strategies import networks
 
-from nmcompile.backends import get_backend
 from nmcompile.ir import LIF, Current, Network, Population, Probe, Projection, SpikeArray
-from nmcompile.result import Result
 
 pytest.importorskip("brian2")
 
 INF = float("inf")
-
-
-def run_brian2(net: Network) -> Result:
-    return get_backend("brian2").run(net, net.steps, options={})
-
-
-def assert_identical_to_oracle(net: Network, result: Result) -> Result:
-    """Same spikes, and every probed trace equal bit for bit; returns the oracle's result."""
-    expected = oracle_run(net)
-    assert set(result.spikes) == set(expected.spikes)
-    for pop, (t, n) in expected.spikes.items():
-        np.testing.assert_array_equal(result.spikes[pop][0], t, err_msg=f"{pop} spike steps")
-        np.testing.assert_array_equal(result.spikes[pop][1], n, err_msg=f"{pop} spike neurons")
-    assert set(result.traces) == set(expected.traces)
-    for key, trace in expected.traces.items():
-        np.testing.assert_array_equal(result.traces[key], trace, err_msg=f"trace {key}")
-        assert result.traces[key].tobytes() == trace.tobytes(), f"trace {key}: sign of a zero"
-    return expected
 
 
 def lif(name: str, size: int = 1, **params) -> Population:

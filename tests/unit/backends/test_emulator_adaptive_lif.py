@@ -14,15 +14,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from handbuilt import (assert_same_as_lava, fixed_network, fixed_projection,
+                       random_fixed_projection, source)
+
 from nmcompile.backends import get_backend
 from nmcompile.diagnostics import RunError
-from nmcompile.ir import (LIF, AdaptiveLIF, Current, FixedAdaptiveLIF, FixedLIF,
-                          FixedProjection, Network, Population, Probe, QuantizedNetwork,
-                          SpikeArray)
+from nmcompile.ir import (LIF, AdaptiveLIF, Current, FixedAdaptiveLIF, FixedLIF, Population,
+                          QuantizedNetwork)
 
 LIMIT = 2 ** 23
 INT32 = 2 ** 31
-STATE = {"adaptive_lif": AdaptiveLIF.STATE, "lif": ("u", "v")}
 
 
 # -- building networks by hand ----------------------------------------------------------------
@@ -36,11 +37,6 @@ def lif(name: str, size: int) -> Population:
     return Population(name=name, size=size, model=LIF(tau_syn=1, tau_mem=1, v_th=1))
 
 
-def source(name: str, size: int, steps, neurons) -> Population:
-    return Population(name=name, size=size, model=SpikeArray(
-        neurons=np.asarray(neurons, np.int64), steps=np.asarray(steps, np.int64)))
-
-
 def registers(**changes) -> FixedAdaptiveLIF:
     """i and v keep everything but nothing wraps by itself, theta and r hold: change what a
     test is about."""
@@ -49,45 +45,9 @@ def registers(**changes) -> FixedAdaptiveLIF:
     return FixedAdaptiveLIF(**{**base, **changes})
 
 
-def projection(name: str, pre: str, post: str, pre_idx, post_idx, mant, *, delay=1,
-               weight_exp=0, num_weight_bits=8) -> FixedProjection:
-    mant = np.asarray(mant, np.int32)
-    sign_mode = ("excitatory" if np.all(mant >= 0) else
-                 "inhibitory" if np.all(mant <= 0) else "mixed")
-    pre_idx = np.asarray(pre_idx, np.int32)
-    return FixedProjection(name=name, pre=pre, post=post, pre_idx=pre_idx,
-                           post_idx=np.asarray(post_idx, np.int32),
-                           weight_mant=np.broadcast_to(mant, pre_idx.shape).copy(),
-                           delay=np.broadcast_to(np.asarray(delay, np.int32),
-                                                 pre_idx.shape).copy(),
-                           weight_exp=weight_exp, num_weight_bits=num_weight_bits,
-                           sign_mode=sign_mode)
-
-
-def random_projection(rng, name: str, pre: Population, post: Population, *, density: float,
-                      low: int, high: int, max_delay: int, weight_exp: int) -> FixedProjection:
-    pre_idx, post_idx = np.nonzero(rng.random((pre.size, post.size)) < density)
-    return projection(name, pre.name, post.name, pre_idx, post_idx,
-                      rng.integers(low, high + 1, pre_idx.size),
-                      delay=rng.integers(1, max_delay + 1, pre_idx.size), weight_exp=weight_exp)
-
-
-def network(populations: list[tuple[Population, object]], projections=(), *, steps: int,
-            currents=()) -> QuantizedNetwork:
-    """Populations with their registers (None for a source); every state var is probed."""
-    pops = {pop.name: pop for pop, _ in populations}
-    probes = tuple(Probe(population=pop.name, var=var) for pop, fixed in populations
-                   if fixed is not None for var in STATE[pop.model.kind])
-    net = Network(name="hand", populations=pops, probes=probes, steps=steps,
-                  currents=tuple(currents))
-    return QuantizedNetwork(network=net, target="hand", projections=tuple(projections),
-                            populations={pop.name: fixed for pop, fixed in populations
-                                         if fixed is not None})
-
-
 def one_neuron(fixed: FixedAdaptiveLIF, steps: int, **kwargs):
-    result = get_backend("emulator").run(network([(adaptive("ad", 1), fixed)], steps=steps),
-                                         steps, options=kwargs)
+    qnet = fixed_network([(adaptive("ad", 1), fixed)], steps=steps)
+    result = get_backend("emulator").run(qnet, steps, options=kwargs)
     return result, {var: result.traces[("ad", var)][:, 0].astype(np.int64).tolist()
                     for var in AdaptiveLIF.STATE}
 
@@ -123,11 +83,11 @@ def test_i_wraps_once_and_leaves_2_to_the_23_as_it_is():
     v saturates from the same input."""
     src = source("src", 9, steps=[0] * 9, neurons=range(9))
     ad = adaptive("ad", 3)
-    projections = [projection("plus", "src", "ad", range(8), [0] * 8, 128, weight_exp=7),
-                   projection("minus", "src", "ad", range(8), [1] * 8, -128, weight_exp=7),
-                   projection("over", "src", "ad", range(9), [2] * 9, [128] * 8 + [1],
-                              weight_exp=7)]
-    qnet = network([(src, None), (ad, registers(dv=4095))], projections, steps=3)
+    projections = [
+        fixed_projection("plus", "src", "ad", range(8), [0] * 8, 128, weight_exp=7),
+        fixed_projection("minus", "src", "ad", range(8), [1] * 8, -128, weight_exp=7),
+        fixed_projection("over", "src", "ad", range(9), [2] * 9, [128] * 8 + [1], weight_exp=7)]
+    qnet = fixed_network([(src, None), (ad, registers(dv=4095))], projections, steps=3)
     result = get_backend("emulator").run(qnet, 3, options={})
     assert result.traces[("ad", "i")][1].tolist() == [LIMIT, LIMIT, -LIMIT + 8192]
     assert result.traces[("ad", "v")][1].tolist() == [LIMIT - 1, LIMIT - 1, -LIMIT + 8192]
@@ -164,7 +124,7 @@ def test_per_neuron_bias_and_a_current_add_to_v():
     current = Current(population="ad", kind="steps", neurons=np.array([0, 2]),
                       points=np.array([[1.0, 2.5]]))
     fixed = registers(bias_mant=np.array([3, -7, 5]), bias_exp=np.array([0, 2, 1]), scale=10.0)
-    qnet = network([(ad, fixed)], steps=3, currents=[current])
+    qnet = fixed_network([(ad, fixed)], steps=3, currents=[current])
     v = get_backend("emulator").run(qnet, 3, options={}).traces[("ad", "v")]
     assert v.tolist() == [[3, -28, 10], [3 + 3 + 25, -56, 10 + 10 + 25],
                           [31 + 3 + 25, -84, 45 + 10 + 25]]
@@ -172,22 +132,22 @@ def test_per_neuron_bias_and_a_current_add_to_v():
 
 def test_strict_mode_names_population_register_and_neuron():
     src = source("src", 8, steps=[2] * 8, neurons=range(8))
-    qnet = network([(src, None), (adaptive("ad", 2), registers(dv=4095))],
-                   [projection("p", "src", "ad", range(8), [1] * 8, -128, weight_exp=7)],
-                   steps=6)
+    qnet = fixed_network(
+        [(src, None), (adaptive("ad", 2), registers(dv=4095))],
+        [fixed_projection("p", "src", "ad", range(8), [1] * 8, -128, weight_exp=7)], steps=6)
     with pytest.raises(RunError, match=r"population ad: i wrapped at step 3, neuron 1 "
                                        r"\(strict mode\)"):
         get_backend("emulator").run(qnet, 6, options={"strict": True})
-    saturating = network([(adaptive("ad", 2), registers(bias_mant=np.array([0, 4095]),
-                                                        bias_exp=7))], steps=40)
+    saturating = fixed_network([(adaptive("ad", 2), registers(bias_mant=np.array([0, 4095]),
+                                                              bias_exp=7))], steps=40)
     with pytest.raises(RunError, match=r"population ad: v saturated at step 16, neuron 1"):
         get_backend("emulator").run(saturating, 40, options={"strict": True})
 
 
 def test_overflow_is_named_per_model_next_to_lif():
-    qnet = network([(adaptive("ad", 1), registers()),
-                    (lif("plain", 1), FixedLIF(du=0, dv=0, vth=1, bias_mant=0, bias_exp=0,
-                                               scale=1.0))], steps=2)
+    qnet = fixed_network([(adaptive("ad", 1), registers()),
+                          (lif("plain", 1), FixedLIF(du=0, dv=0, vth=1, bias_mant=0, bias_exp=0,
+                                                     scale=1.0))], steps=2)
     result = get_backend("emulator").run(qnet, 2, options={})
     assert result.meta["overflow"] == {"ad": {"i_wraps": 0, "v_saturations": 0},
                                        "plain": {"u_wraps": 0, "v_saturations": 0}}
@@ -195,22 +155,6 @@ def test_overflow_is_named_per_model_next_to_lif():
 
 
 # -- against Lava -----------------------------------------------------------------------------
-def assert_same_as_lava(qnet: QuantizedNetwork, **options):
-    steps = qnet.network.steps
-    emulated = get_backend("emulator").run(qnet, steps, options={})
-    lava = get_backend("lava-fixed").run(qnet, steps, options=options)
-    assert emulated.spikes.keys() == lava.spikes.keys()
-    for pop, (t, n) in lava.spikes.items():
-        np.testing.assert_array_equal(emulated.spikes[pop][0], t, err_msg=f"{pop} steps")
-        np.testing.assert_array_equal(emulated.spikes[pop][1], n, err_msg=f"{pop} neurons")
-    assert emulated.traces.keys() == lava.traces.keys() == {
-        (p.population, p.var) for p in qnet.network.probes}
-    for key, trace in lava.traces.items():
-        np.testing.assert_array_equal(emulated.traces[key].astype(np.int64),
-                                      np.asarray(trace).astype(np.int64), err_msg=str(key))
-    return emulated
-
-
 def everything_network(steps: int = 80) -> QuantizedNetwork:
     """One network for one Lava run:
       rec  12 adaptive neurons, recurrent (mixed weights, delays 1-4), driven by a source,
@@ -236,22 +180,23 @@ def everything_network(steps: int = 80) -> QuantizedNetwork:
         (plain, FixedLIF(du=500, dv=400, vth=400, bias_mant=30, bias_exp=2, scale=1.0)),
     ]
     projections = [
-        random_projection(rng, "src_rec", src, rec, density=0.6, low=0, high=255, max_delay=3,
-                          weight_exp=3),
-        random_projection(rng, "rec_rec", rec, rec, density=0.3, low=-200, high=255,
-                          max_delay=4, weight_exp=2),
-        random_projection(rng, "rec_cur", rec, cur, density=0.5, low=-100, high=255,
-                          max_delay=2, weight_exp=4),
-        random_projection(rng, "rec_lif", rec, plain, density=0.5, low=0, high=255,
-                          max_delay=2, weight_exp=4),
-        random_projection(rng, "lif_rec", plain, rec, density=0.5, low=-255, high=0,
-                          max_delay=3, weight_exp=3),
-        projection("plus", "kick", "wrap", range(8), [0] * 8, 128, weight_exp=7),
-        projection("minus", "kick", "wrap", range(8), [1] * 8, -128, weight_exp=7),
-        projection("over", "kick", "wrap", range(9), [2] * 9, [128] * 8 + [1], weight_exp=7),
+        random_fixed_projection(rng, "src_rec", src, rec, density=0.6, low=0, high=255,
+                                max_delay=3, weight_exp=3),
+        random_fixed_projection(rng, "rec_rec", rec, rec, density=0.3, low=-200, high=255,
+                                max_delay=4, weight_exp=2),
+        random_fixed_projection(rng, "rec_cur", rec, cur, density=0.5, low=-100, high=255,
+                                max_delay=2, weight_exp=4),
+        random_fixed_projection(rng, "rec_lif", rec, plain, density=0.5, low=0, high=255,
+                                max_delay=2, weight_exp=4),
+        random_fixed_projection(rng, "lif_rec", plain, rec, density=0.5, low=-255, high=0,
+                                max_delay=3, weight_exp=3),
+        fixed_projection("plus", "kick", "wrap", range(8), [0] * 8, 128, weight_exp=7),
+        fixed_projection("minus", "kick", "wrap", range(8), [1] * 8, -128, weight_exp=7),
+        fixed_projection("over", "kick", "wrap", range(9), [2] * 9, [128] * 8 + [1],
+                         weight_exp=7),
     ]
     current = Current(population="cur", kind="file", values=rng.normal(0.3, 0.4, (steps, 4)))
-    return network(populations, projections, steps=steps, currents=[current])
+    return fixed_network(populations, projections, steps=steps, currents=[current])
 
 
 @pytest.mark.lava

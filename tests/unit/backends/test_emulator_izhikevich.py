@@ -14,26 +14,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from handbuilt import (assert_same_as_lava, fixed_network, fixed_projection,
+                       random_fixed_projection, source)
+
 from nmcompile.backends import get_backend
 from nmcompile.diagnostics import RunError
 from nmcompile.ir import (LIF, AdaptiveLIF, Current, FixedAdaptiveLIF, FixedIzhikevich,
-                          FixedLIF, FixedProjection, Izhikevich, Network, Population, Probe,
-                          QuantizedNetwork, SpikeArray)
+                          FixedLIF, Izhikevich, Population, QuantizedNetwork)
 
 L24 = 2 ** 23 - 1
 L32 = 2 ** 31 - 1
-STATE = {"izhikevich": Izhikevich.STATE, "adaptive_lif": AdaptiveLIF.STATE, "lif": ("u", "v")}
 
 
 # -- building networks by hand ----------------------------------------------------------------
 def izhikevich(name: str, size: int) -> Population:
     """An Izhikevich population: the float parameters are never read by fixed backends."""
     return Population(name=name, size=size, model=Izhikevich(a=0.02, b=0.2, c=-65, d=8))
-
-
-def source(name: str, size: int, steps, neurons) -> Population:
-    return Population(name=name, size=size, model=SpikeArray(
-        neurons=np.asarray(neurons, np.int64), steps=np.asarray(steps, np.int64)))
 
 
 def registers(**changes) -> FixedIzhikevich:
@@ -64,45 +60,10 @@ def paper(frac_bits: int, dt: float, *, a: float, b: float, c: float, d: float,
         **changes})
 
 
-def projection(name: str, pre: str, post: str, pre_idx, post_idx, mant, *, delay=1,
-               weight_exp=0) -> FixedProjection:
-    mant = np.asarray(mant, np.int32)
-    pre_idx = np.asarray(pre_idx, np.int32)
-    sign_mode = ("excitatory" if np.all(mant >= 0) else
-                 "inhibitory" if np.all(mant <= 0) else "mixed")
-    return FixedProjection(name=name, pre=pre, post=post, pre_idx=pre_idx,
-                           post_idx=np.asarray(post_idx, np.int32),
-                           weight_mant=np.broadcast_to(mant, pre_idx.shape).copy(),
-                           delay=np.broadcast_to(np.asarray(delay, np.int32),
-                                                 pre_idx.shape).copy(),
-                           weight_exp=weight_exp, num_weight_bits=8, sign_mode=sign_mode)
-
-
-def random_projection(rng, name: str, pre: Population, post: Population, *, density: float,
-                      low: int, high: int, max_delay: int, weight_exp: int) -> FixedProjection:
-    pre_idx, post_idx = np.nonzero(rng.random((pre.size, post.size)) < density)
-    return projection(name, pre.name, post.name, pre_idx, post_idx,
-                      rng.integers(low, high + 1, pre_idx.size),
-                      delay=rng.integers(1, max_delay + 1, pre_idx.size), weight_exp=weight_exp)
-
-
-def network(populations: list[tuple[Population, object]], projections=(), *, steps: int,
-            currents=()) -> QuantizedNetwork:
-    """Populations with their registers (None for a source); every state var is probed."""
-    pops = {pop.name: pop for pop, _ in populations}
-    probes = tuple(Probe(population=pop.name, var=var) for pop, fixed in populations
-                   if fixed is not None for var in STATE[pop.model.kind])
-    net = Network(name="hand", populations=pops, probes=probes, steps=steps,
-                  currents=tuple(currents))
-    return QuantizedNetwork(network=net, target="hand", projections=tuple(projections),
-                            populations={pop.name: fixed for pop, fixed in populations
-                                         if fixed is not None})
-
-
 def run(fixed: FixedIzhikevich, size: int, steps: int, **options):
     """One population `iz` of `size` neurons, no input; (result, traces as int lists)."""
-    result = get_backend("emulator").run(network([(izhikevich("iz", size), fixed)],
-                                                 steps=steps), steps, options=options)
+    qnet = fixed_network([(izhikevich("iz", size), fixed)], steps=steps)
+    result = get_backend("emulator").run(qnet, steps, options=options)
     return result, {var: result.traces[("iz", var)].astype(np.int64).tolist()
                     for var in Izhikevich.STATE}
 
@@ -146,9 +107,9 @@ def test_a_spike_resets_v_to_c_and_adds_d_to_u():
 def test_i_decays_toward_zero_and_takes_input_shifted_by_6():
     """di = 1023 keeps 3/4 of i: ±3 << 6 = ±192 → ±144 → ±108 → ±81 → ±60 (not −61)."""
     src = source("src", 1, steps=[0], neurons=[0])
-    qnet = network([(src, None), (izhikevich("iz", 2), registers(di=1023))],
-                   [projection("p", "src", "iz", [0], [0], 3),
-                    projection("q", "src", "iz", [0], [1], -3)], steps=6)
+    qnet = fixed_network([(src, None), (izhikevich("iz", 2), registers(di=1023))],
+                         [fixed_projection("p", "src", "iz", [0], [0], 3),
+                          fixed_projection("q", "src", "iz", [0], [1], -3)], steps=6)
     i = get_backend("emulator").run(qnet, 6, options={}).traces[("iz", "i")]
     assert i.tolist() == [[0, 0], [192, -192], [144, -144], [108, -108], [81, -81], [60, -60]]
 
@@ -157,10 +118,10 @@ def test_i_saturates_at_the_state_limit_and_is_counted():
     """±128 << 2 << 6 at steps 1 and 2 is clipped to ±1000; v = ±1000 after step 1, and
     ±2000 at step 2 saturates too."""
     src = source("src", 1, steps=[0, 1], neurons=[0, 0])
-    qnet = network([(src, None), (izhikevich("iz", 2), registers(state_limit=1000,
-                                                                 v_peak=1000))],
-                   [projection("p", "src", "iz", [0], [0], 128, weight_exp=2),
-                    projection("q", "src", "iz", [0], [1], -128, weight_exp=2)], steps=4)
+    qnet = fixed_network(
+        [(src, None), (izhikevich("iz", 2), registers(state_limit=1000, v_peak=1000))],
+        [fixed_projection("p", "src", "iz", [0], [0], 128, weight_exp=2),
+         fixed_projection("q", "src", "iz", [0], [1], -128, weight_exp=2)], steps=4)
     result = get_backend("emulator").run(qnet, 4, options={})
     assert result.traces[("iz", "i")].tolist() == [[0, 0], [1000, -1000], [1000, -1000],
                                                    [0, 0]]
@@ -186,8 +147,8 @@ def test_u_saturates_after_its_update_and_after_the_reset():
     common = dict(state_limit=1000, v_peak=60, d=5, dt_a=(1, 0))
     update = registers(**common, u_init=990, b=(1, 0), bias=1040)
     reset = registers(**{**common, "d": 200}, u_init=900, bias=980)
-    qnet = network([(izhikevich("update", 1), update), (izhikevich("reset", 1), reset)],
-                   steps=2)
+    qnet = fixed_network([(izhikevich("update", 1), update), (izhikevich("reset", 1), reset)],
+                         steps=2)
     result = get_backend("emulator").run(qnet, 2, options={})
     assert result.traces[("update", "u")][:, 0].tolist() == [1000, 1000]
     assert result.spikes["update"][0].tolist() == [1]
@@ -206,14 +167,15 @@ def test_strict_mode_names_the_first_neuron_and_its_first_register():
     src = source("src", 1, steps=[0], neurons=[0])
     fixed = registers(state_limit=1000, derivative_limit=500, bias=np.array([0, 600, 0]),
                       u_init=np.array([0, -2000, 0]), v_peak=1000)
-    qnet = network([(src, None), (izhikevich("iz", 3), fixed)],
-                   [projection("p", "src", "iz", [0], [2], 128, weight_exp=2)], steps=3)
+    qnet = fixed_network([(src, None), (izhikevich("iz", 3), fixed)],
+                         [fixed_projection("p", "src", "iz", [0], [2], 128, weight_exp=2)],
+                         steps=3)
     with pytest.raises(RunError, match=r"population iz: v saturated at step 0, neuron 1 "
                                        r"\(strict mode\)"):
         get_backend("emulator").run(qnet, 3, options={"strict": True})
-    only_i = network([(src, None), (izhikevich("iz", 3), registers(state_limit=1000,
-                                                                   v_peak=1000))],
-                     [projection("p", "src", "iz", [0], [2], 128, weight_exp=2)], steps=3)
+    only_i = fixed_network(
+        [(src, None), (izhikevich("iz", 3), registers(state_limit=1000, v_peak=1000))],
+        [fixed_projection("p", "src", "iz", [0], [2], 128, weight_exp=2)], steps=3)
     with pytest.raises(RunError, match=r"population iz: i saturated at step 1, neuron 2"):
         get_backend("emulator").run(only_i, 3, options={"strict": True})
 
@@ -221,8 +183,8 @@ def test_strict_mode_names_the_first_neuron_and_its_first_register():
 def test_a_current_adds_to_the_drive_in_state_units():
     """F = 3: a current of 1.5 is the register 12, added to I from step 2 on."""
     current = Current(population="iz", kind="steps", points=np.array([[2.0, 1.5]]))
-    qnet = network([(izhikevich("iz", 1), registers(frac_bits=3, bias=1))], steps=4,
-                   currents=[current])
+    qnet = fixed_network([(izhikevich("iz", 1), registers(frac_bits=3, bias=1))], steps=4,
+                         currents=[current])
     v = get_backend("emulator").run(qnet, 4, options={}).traces[("iz", "v")][:, 0]
     assert v.tolist() == [1, 2, 2 + 13, 15 + 13]
 
@@ -239,22 +201,6 @@ def test_the_paper_regular_spiking_neuron_fires_regularly():
 
 
 # -- against Lava -----------------------------------------------------------------------------
-def assert_same_as_lava(qnet: QuantizedNetwork, **options):
-    steps = qnet.network.steps
-    emulated = get_backend("emulator").run(qnet, steps, options={})
-    lava = get_backend("lava-fixed").run(qnet, steps, options=options)
-    assert emulated.spikes.keys() == lava.spikes.keys()
-    for pop, (t, n) in lava.spikes.items():
-        np.testing.assert_array_equal(emulated.spikes[pop][0], t, err_msg=f"{pop} steps")
-        np.testing.assert_array_equal(emulated.spikes[pop][1], n, err_msg=f"{pop} neurons")
-    assert emulated.traces.keys() == lava.traces.keys() == {
-        (p.population, p.var) for p in qnet.network.probes}
-    for key, trace in lava.traces.items():
-        np.testing.assert_array_equal(emulated.traces[key].astype(np.int64),
-                                      np.asarray(trace).astype(np.int64), err_msg=str(key))
-    return emulated
-
-
 def everything_network(steps: int = 300) -> QuantizedNetwork:
     """One network for one Lava run:
       rs   12 regular spiking neurons (F = 15, dt 0.5), recurrent (mixed weights, delays 1-5),
@@ -288,25 +234,25 @@ def everything_network(steps: int = 300) -> QuantizedNetwork:
                               bias_mant=0, bias_exp=0, scale=1.0)),
     ]
     projections = [
-        random_projection(rng, "src_rs", src, rs, density=0.5, low=0, high=255, max_delay=3,
-                          weight_exp=6),
-        random_projection(rng, "rs_rs", rs, rs, density=0.3, low=-255, high=255, max_delay=5,
-                          weight_exp=6),
-        random_projection(rng, "rs_cur", rs, cur, density=0.6, low=-50, high=255,
-                          max_delay=2, weight_exp=7),
-        random_projection(rng, "src_sat", src, sat, density=1.0, low=200, high=255,
-                          max_delay=1, weight_exp=7),
-        random_projection(rng, "rs_lif", rs, plain, density=0.6, low=0, high=255,
-                          max_delay=2, weight_exp=1),
-        random_projection(rng, "rs_ad", rs, ad, density=0.6, low=0, high=255, max_delay=3,
-                          weight_exp=1),
-        random_projection(rng, "lif_rs", plain, rs, density=0.5, low=-255, high=0,
-                          max_delay=2, weight_exp=6),
-        random_projection(rng, "ad_rs", ad, rs, density=0.5, low=0, high=255, max_delay=4,
-                          weight_exp=6),
+        random_fixed_projection(rng, "src_rs", src, rs, density=0.5, low=0, high=255,
+                                max_delay=3, weight_exp=6),
+        random_fixed_projection(rng, "rs_rs", rs, rs, density=0.3, low=-255, high=255,
+                                max_delay=5, weight_exp=6),
+        random_fixed_projection(rng, "rs_cur", rs, cur, density=0.6, low=-50, high=255,
+                                max_delay=2, weight_exp=7),
+        random_fixed_projection(rng, "src_sat", src, sat, density=1.0, low=200, high=255,
+                                max_delay=1, weight_exp=7),
+        random_fixed_projection(rng, "rs_lif", rs, plain, density=0.6, low=0, high=255,
+                                max_delay=2, weight_exp=1),
+        random_fixed_projection(rng, "rs_ad", rs, ad, density=0.6, low=0, high=255,
+                                max_delay=3, weight_exp=1),
+        random_fixed_projection(rng, "lif_rs", plain, rs, density=0.5, low=-255, high=0,
+                                max_delay=2, weight_exp=6),
+        random_fixed_projection(rng, "ad_rs", ad, rs, density=0.5, low=0, high=255,
+                                max_delay=4, weight_exp=6),
     ]
     current = Current(population="cur", kind="file", values=rng.normal(15, 10, (steps, 4)))
-    return network(populations, projections, steps=steps, currents=[current])
+    return fixed_network(populations, projections, steps=steps, currents=[current])
 
 
 @pytest.mark.lava

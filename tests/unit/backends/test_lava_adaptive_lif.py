@@ -7,25 +7,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from handbuilt import (assert_equals_replay, cue, cue_projections, projection, synaptic_input,
+                       wrap32)
 from oracle import oracle_run
 
 from nmcompile.backends.lava import LavaFixedBackend, LavaFloatBackend
-from nmcompile.ir import (LIF, AdaptiveLIF, Current, FixedAdaptiveLIF, FixedProjection, Network,
-                          Poisson, Population, Probe, Projection, QuantizedNetwork, SpikeArray,
-                          fixed_current)
+from nmcompile.ir import (LIF, AdaptiveLIF, Current, FixedAdaptiveLIF, Network, Poisson,
+                          Population, Probe, QuantizedNetwork, fixed_current)
 
 pytestmark = pytest.mark.lava
 INF = float("inf")
 STEPS = 60
 STATE = ("i", "v", "theta", "r")
-
-
-def projection(name, pre, post, pairs, weight, delay) -> Projection:
-    """One weight for every (pre, post) pair; delay: one for all, or one per pair."""
-    pre_idx, post_idx = (np.array(x, dtype=np.int32) for x in zip(*sorted(pairs)))
-    return Projection(name=name, pre=pre, post=post, pre_idx=pre_idx, post_idx=post_idx,
-                      weight=np.full(len(pairs), weight, dtype=np.float64),
-                      delay=np.array(np.broadcast_to(delay, (len(pairs),)), dtype=np.int32))
 
 
 # --- float: a recurrent network of adaptive and plain LIF populations ----------------------
@@ -129,21 +122,11 @@ FIXED_STEPS = 45
 
 
 def fixed_net() -> QuantizedNetwork:
-    pairs = sorted((t, n) for n, steps in CUE.items() for t in steps)
-    pops = {"cue": Population(name="cue", size=len(CUE), model=SpikeArray(
-        steps=np.array([t for t, _ in pairs]), neurons=np.array([n for _, n in pairs])))}
+    pops = {"cue": cue(CUE)}
     pops |= {name: Population(name=name, size=size, model=AdaptiveLIF(
         tau_syn=1.0, tau_mem=10.0, tau_theta=10.0, tau_r=10.0, theta_0=1.0, theta_step=0.1))
         for name, (size, _) in FIXED.items()}
-    projections, fixed_projections = [], []
-    for k, (post, syn, mant, exp, delay) in enumerate(SYNAPSES):
-        proj = projection(f"cue_{post}_{k}", "cue", post, syn, mant * 2.0 ** (exp + 6) / SCALE,
-                          delay)
-        projections.append(proj)
-        fixed_projections.append(FixedProjection(
-            name=proj.name, pre="cue", post=post, pre_idx=proj.pre_idx, post_idx=proj.post_idx,
-            delay=proj.delay, weight_mant=np.full(len(syn), mant, dtype=np.int32),
-            weight_exp=exp, num_weight_bits=8, sign_mode="mixed"))
+    projections, fixed_projections = cue_projections(SYNAPSES, SCALE)
     probes = tuple(Probe(population=name, var=var) for name in FIXED for var in STATE)
     net = Network(name="adaptive_fixed", populations=pops, projections=tuple(projections),
                   probes=probes, currents=CURRENTS, steps=FIXED_STEPS)
@@ -152,35 +135,16 @@ def fixed_net() -> QuantizedNetwork:
                             projections=tuple(fixed_projections))
 
 
-def wrap32(x: int) -> int:
-    return (x + 2 ** 31) % 2 ** 32 - 2 ** 31
-
-
 def decayed(x: int, keep: int) -> int:
     """D(x, k) = sign(x)·⌊|x·k| / 2^12⌋."""
     q = abs(x) * keep >> 12
     return q if x >= 0 else -q
 
 
-def synaptic_input(qnet: QuantizedNetwork, post: str, steps: int) -> list[list[int]]:
-    """a[t][neuron]: per projection, Σ mantissas of the synapses whose cue neuron spiked at
-    t − delay, << weight_exp; summed and wrapped to int32 (one delay per projection here)."""
-    cue = qnet.network.populations["cue"].model
-    a = [[0] * qnet.network.populations[post].size for _ in range(steps)]
-    for fp in qnet.projections:
-        if fp.post == post:
-            for pre, target, mant, delay in zip(fp.pre_idx, fp.post_idx, fp.weight_mant,
-                                                fp.delay):
-                for t in cue.steps[cue.neurons == pre] + delay:
-                    if t < steps:
-                        a[t][target] += int(mant) << fp.weight_exp
-    return [[wrap32(x) for x in row] for row in a]
-
-
-def replay(reg: FixedAdaptiveLIF, a: list[list[int]], c: np.ndarray | None):
+def replay(reg: FixedAdaptiveLIF, a: np.ndarray, c: np.ndarray | None):
     """i, v, theta, r traces (steps × size) and spikes [(t, neuron)], per docs/design.md §2.7:
     W = wrap to int32; i wraps once around 2^24, v saturates, theta and r only wrap."""
-    steps, size = len(a), len(a[0])
+    steps, size = a.shape
     bias_mant, bias_exp = (reg.per_neuron(name, size).tolist() for name in ("bias_mant",
                                                                              "bias_exp"))
     theta_0, theta_step = reg.theta_0 << 6, reg.theta_step << 6
@@ -190,7 +154,7 @@ def replay(reg: FixedAdaptiveLIF, a: list[list[int]], c: np.ndarray | None):
     for t in range(steps):
         for n in range(size):
             bias = wrap32((bias_mant[n] << bias_exp[n]) + (0 if c is None else int(c[t, n])))
-            i1 = wrap32(decayed(i[n], 4096 - (reg.di + 1)) + wrap32(a[t][n] << 6))
+            i1 = wrap32(decayed(i[n], 4096 - (reg.di + 1)) + wrap32(a[t, n] << 6))
             i[n] = i1 - 2 ** 24 if i1 > 2 ** 23 else i1 + 2 ** 24 if i1 <= -2 ** 23 else i1
             v[n] = min(max(wrap32(decayed(v[n], 4096 - reg.dv) + i[n] + bias), -LIMIT), LIMIT)
             theta[n] = wrap32(decayed(wrap32(theta[n] - theta_0), 4096 - reg.dtheta) + theta_0)
@@ -231,13 +195,7 @@ def test_lava_s_bit_accurate_atrlif_gets_the_decays_as_fractions():
 def test_fixed_equals_the_replay_register_for_register(fixed_run):
     result, want = fixed_run
     assert result.meta["units"] == "register" and result.meta["scale"]["cur"] == SCALE
-    for name, (traces, spikes) in want.items():
-        for var, trace in traces.items():
-            got = result.traces[(name, var)]
-            assert got.dtype == np.int32, (name, var)
-            assert np.array_equal(got, trace), (name, var)
-        steps, neurons = result.spikes[name]
-        assert list(zip(steps.tolist(), neurons.tolist())) == spikes, name
+    assert_equals_replay(result, want)
 
 
 def test_the_replay_by_hand(fixed_run):

@@ -7,23 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from handbuilt import assert_equals_replay, cue, cue_projections, projection, synaptic_input
 from oracle import oracle_run
 
 from nmcompile.backends.lava import LavaFixedBackend, LavaFloatBackend
-from nmcompile.ir import (LIF, Current, FixedIzhikevich, FixedProjection, Izhikevich, Network,
-                          Poisson, Population, Probe, Projection, QuantizedNetwork, SpikeArray,
-                          fixed_current)
+from nmcompile.ir import (LIF, Current, FixedIzhikevich, Izhikevich, Network, Poisson, Population,
+                          Probe, QuantizedNetwork, fixed_current)
 
 pytestmark = pytest.mark.lava
 STEPS = 60
-
-
-def projection(name, pre, post, pairs, weight, delay) -> Projection:
-    """One weight for every (pre, post) pair; delay: one for all, or one per pair."""
-    pre_idx, post_idx = (np.array(x, dtype=np.int32) for x in zip(*sorted(pairs)))
-    return Projection(name=name, pre=pre, post=post, pre_idx=pre_idx, post_idx=post_idx,
-                      weight=np.full(len(pairs), weight, dtype=np.float64),
-                      delay=np.array(np.broadcast_to(delay, (len(pairs),)), dtype=np.int32))
 
 
 # --- float: a recurrent network of Izhikevich and LIF populations --------------------------
@@ -147,20 +139,11 @@ HAND_STEPS = 30
 
 def quantized(fixed: dict, steps: int, synapses=(), currents=()) -> QuantizedNetwork:
     """Populations {name: (size, FixedIzhikevich)} fed by the cue, every state var probed."""
-    pairs = sorted((t, n) for n, steps in CUE.items() for t in steps)
-    pops = {"cue": Population(name="cue", size=len(CUE), model=SpikeArray(
-        steps=np.array([t for t, _ in pairs]), neurons=np.array([n for _, n in pairs])))}
+    pops = {"cue": cue(CUE)}
     pops |= {name: Population(name=name, size=size, model=Izhikevich(a=0.02, b=0.2, c=-65.0,
                                                                      d=6.0))
              for name, (size, _) in fixed.items()}
-    projections, fixed_projections = [], []
-    for k, (post, syn, mant, exp, delay) in enumerate(synapses):
-        proj = projection(f"cue_{post}_{k}", "cue", post, syn, mant * 2.0 ** (exp + 6), delay)
-        projections.append(proj)
-        fixed_projections.append(FixedProjection(
-            name=proj.name, pre="cue", post=post, pre_idx=proj.pre_idx, post_idx=proj.post_idx,
-            delay=proj.delay, weight_mant=np.full(len(syn), mant, dtype=np.int32),
-            weight_exp=exp, num_weight_bits=8, sign_mode="mixed"))
+    projections, fixed_projections = cue_projections(synapses)
     probes = tuple(Probe(population=name, var=var) for name in fixed for var in ("v", "u", "i"))
     net = Network(name="izh_fixed", populations=pops, projections=tuple(projections),
                   probes=probes, currents=tuple(currents), steps=steps)
@@ -176,25 +159,6 @@ def rs_net() -> QuantizedNetwork:
 
 def hand_net() -> QuantizedNetwork:
     return quantized(HAND, HAND_STEPS, SYNAPSES)
-
-
-def wrap32(x: int) -> int:
-    return (x + 2 ** 31) % 2 ** 32 - 2 ** 31
-
-
-def synaptic_input(qnet: QuantizedNetwork, post: str, steps: int) -> np.ndarray:
-    """a[t] per neuron: per projection, Σ mantissas of the synapses whose cue neuron spiked at
-    t − delay, << weight_exp; summed and wrapped to int32 (one delay per projection here)."""
-    cue = qnet.network.populations["cue"].model
-    a = np.zeros((steps, qnet.network.populations[post].size), dtype=object)
-    for fp in qnet.projections:
-        if fp.post == post:
-            for pre, target, mant, delay in zip(fp.pre_idx, fp.post_idx, fp.weight_mant,
-                                                fp.delay):
-                for t in cue.steps[cue.neurons == pre] + delay:
-                    if t < steps:
-                        a[t, target] += int(mant) << fp.weight_exp
-    return np.vectorize(wrap32, otypes=[object])(a)
 
 
 def replay(reg: FixedIzhikevich, a: np.ndarray, c: np.ndarray | None):
@@ -255,13 +219,7 @@ def fixed_runs():
 def test_fixed_equals_the_integer_replay_register_for_register(fixed_runs, run_name):
     result, want = fixed_runs[run_name]
     assert result.meta["units"] == "register"
-    for name, (traces, spikes) in want.items():
-        for var, trace in traces.items():
-            got = result.traces[(name, var)]
-            assert got.dtype == np.int32, (name, var)
-            assert np.array_equal(got, trace), (name, var)
-        steps, neurons = result.spikes[name]
-        assert list(zip(steps.tolist(), neurons.tolist())) == spikes, name
+    assert_equals_replay(result, want)
 
 
 def test_the_replay_by_hand(fixed_runs):
