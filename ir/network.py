@@ -92,6 +92,9 @@ class Network:
     steps: int = 100
     seed: int = 0
     location: Location = field(default_factory=Location, compare=False)
+    # How the network was made, when a front end made choices (NIR: dt, discretisation, input
+    # timing): shown by `nmc info`, copied into results; not part of equality.
+    metadata: dict = field(default_factory=dict, compare=False)
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Network)

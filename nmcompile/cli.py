@@ -10,17 +10,15 @@ from nmcompile.diagnostics import InputError, RunError
 
 
 def _cmd_validate(args) -> int:
-    from nmcompile.frontends.modelfile import load_model
     from nmcompile.summary import one_line_summary
-    net = load_model(args.model)
+    net = _load(args, needs_input=False)
     print(f"{args.model}: ok: {one_line_summary(net)}")
     return 0
 
 
 def _cmd_info(args) -> int:
-    from nmcompile.frontends.modelfile import load_model
     from nmcompile.summary import info_table
-    print(info_table(load_model(args.model)))
+    print(info_table(_load(args, needs_input=False)))
     return 0
 
 
@@ -30,18 +28,36 @@ def _check_outputs(args, *outputs: tuple[str, str | None, str]) -> None:
     import os
     from nmcompile.files.outputs import check_outputs
     target = getattr(args, "target", None)
-    inputs = [args.model] + ([target] if target and os.path.exists(target) else [])
+    inputs = [args.model, getattr(args, "input", None)] + \
+        ([target] if target and os.path.exists(target) else [])
     check_outputs(inputs, outputs)
 
 
-def _load(args, *outputs: tuple[str, str | None, str]):
-    """The model of `args.model`; no output may replace a file it read (connectivity .npz)."""
+def _load(args, *outputs: tuple[str, str | None, str], needs_input: bool = True):
+    """The model of `args.model`: a model file, or a NIR graph with --dt (and --input for its
+    Input nodes when the command runs it); no output may replace a file it read."""
     from nmcompile.files.inputfiles import recording
     from nmcompile.files.outputs import check_not_inputs
     from nmcompile.frontends.modelfile import load_model
-    with recording() as read:
-        net = load_model(args.model)
-    check_not_inputs(read, outputs)
+    from nmcompile.frontends.nir import is_nir_file, load_nir
+    nir_flags = [f for f, v in (("--dt", args.dt), ("--input", args.input),
+                                ("--discretization", args.discretization)) if v is not None]
+    if not is_nir_file(args.model):
+        if nir_flags:
+            raise InputError(f"{nir_flags[0]} is for NIR graphs (.nir); {args.model} is a model "
+                             f"file, which says its own dt and inputs")
+        with recording() as read:
+            net = load_model(args.model)
+        check_not_inputs(read, outputs)
+        return net
+    net = load_nir(args.model, dt=args.dt, discretization=args.discretization or "euler",
+                   input=args.input, steps=getattr(args, "steps", None))
+    unfed = list(net.metadata["inputs"].values())
+    if needs_input and unfed and args.input is None:
+        from nmcompile.frontends.nir.errors import file_error
+        raise file_error(args.model, f"its Input nodes ({', '.join(unfed)}) need spikes: give "
+                                     f"them with --input RASTER.npz (arrays '<node>.spike_steps', "
+                                     f"'<node>.spike_neurons')", code="NM713")
     return net
 
 
@@ -142,6 +158,28 @@ def _tolerance(text: str):
     return Tolerance.parse(text)
 
 
+def _cmd_convert(args) -> int:
+    from nmcompile.frontends.savemodel import save_model
+    outputs = (("-o", args.output, "model"),)
+    _check_outputs(args, *outputs)
+    net = _load(args, *outputs)
+    save_model(net, args.output)
+    print(f"{args.model}: {len(net.populations)} populations, {net.n_synapses:,} synapses, "
+          f"dt {net.dt} ms ({net.metadata['discretization']}) -> {args.output}")
+    return 0
+
+
+def _cmd_export(args) -> int:
+    from nmcompile.frontends.nir import save_nir
+    outputs = (("-o", args.output, "nir"),)
+    _check_outputs(args, *outputs)
+    net = _load(args, *outputs)
+    written = save_nir(net, args.output)
+    print(f"{net.name}: {len(net.populations)} populations, {net.n_synapses:,} synapses -> "
+          + ", ".join(written))
+    return 0
+
+
 def _cmd_targets(args) -> int:
     from nmcompile.targets import list_targets
     for target in list_targets():
@@ -196,6 +234,29 @@ def _steps(text: str) -> int:
     return value
 
 
+def _dt(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a time step in ms, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a time step in ms > 0, got {text!r}")
+    return value
+
+
+def _nir_options(p: argparse.ArgumentParser) -> None:
+    """--dt, --discretization, --input: how a NIR graph (no dt, continuous time) is read."""
+    group = p.add_argument_group("NIR graphs (.nir)")
+    group.add_argument("--dt", type=_dt, metavar="MS", help="the time step in ms (required: a "
+                       "NIR graph has none)")
+    group.add_argument("--discretization", choices=["euler", "exact"],
+                       help="euler (default: v += dt/tau·(v_leak - v + r·I), as Norse and "
+                            "snnTorch) or exact (1 - exp(-dt/tau))")
+    group.add_argument("--input", metavar="RASTER.npz", help="spikes of the Input nodes: "
+                       "'<node>.spike_steps', '<node>.spike_neurons' (a spike at step t reaches "
+                       "the first neuron layer at step t), optionally 'steps'")
+
+
 def _target(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("give a target name (see nmc targets) or a YAML file")
@@ -214,10 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a model; print a summary")
     p.add_argument("model")
+    _nir_options(p)
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("info", help="populations, neurons, synapses, delays, cycles")
     p.add_argument("model")
+    _nir_options(p)
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser("run", help="simulate on one backend; write spikes (.npz)")
@@ -236,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--progress", action="store_true",
                    help="draw the progress bar even when stderr is not a terminal")
+    _nir_options(p)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("parity", help="run several backends and check the parity contract")
@@ -250,7 +314,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--junit", help="write a JUnit XML report here (one testcase per pair)")
     p.add_argument("--json", help="write a machine-readable JSON report here")
     p.add_argument("--quiet", "-q", action="store_true", help="no per-backend progress lines")
+    _nir_options(p)
     p.set_defaults(func=_cmd_parity)
+
+    p = sub.add_parser("convert", help="write a NIR graph as a model file (.yaml)")
+    p.add_argument("model", help="a NIR graph (.nir)")
+    p.add_argument("-o", "--output", required=True, help="the model file to write (.yaml)")
+    p.add_argument("--steps", type=_steps, help="run length written into the model file "
+                   "(default: the raster's steps, else its last spike's step + 1)")
+    _nir_options(p)
+    p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("export", help="write a model as a NIR graph (.nir)")
+    p.add_argument("model", help="a model file (or a NIR graph with --dt)")
+    p.add_argument("-o", "--output", required=True,
+                   help="the NIR graph to write (.nir); spike sources go to a raster beside it")
+    _nir_options(p)
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("targets", help="list built-in targets")
     p.set_defaults(func=_cmd_targets)
@@ -263,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", action="store_true",
                    help="print the quantization and mapping report (printed anyway without -o)")
     p.add_argument("--json", help="write the quantization and mapping report here as JSON")
+    _nir_options(p)
     p.set_defaults(func=_cmd_compile)
     return parser
 

@@ -107,6 +107,8 @@ def run(net: Network | QuantizedNetwork, backend_name: str, *, steps: int | None
         "target": model.target if isinstance(model, QuantizedNetwork) else None,
         "versions": versions(),
     })
+    if net.metadata:  # how a front end made the network (NIR: dt, discretisation, timing)
+        result.meta["origin"] = net.metadata
     return result
 
 

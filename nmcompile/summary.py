@@ -41,11 +41,28 @@ def info_table(net: Network) -> str:
                          f"{wr}  delays {format_range(p.delay_range())}")
     if net.probes:
         lines.append("probes: " + ", ".join(f"{p.population}.{p.var}" for p in net.probes))
+    if net.metadata.get("format") == "nir":
+        lines += nir_choices(net.metadata)
     if net.currents:
         lines.append("currents:")
         width = max(len(c.population) for c in net.currents)
         lines += [f"  {c.population:<{width}}  {current_detail(c)}" for c in net.currents]
     return "\n".join(lines)
+
+
+def nir_choices(meta: dict) -> list[str]:
+    """What the NIR import chose (docs/design.md §7), so that a user sees how a continuous-time
+    graph became this discrete network."""
+    lines = [f"imported from NIR {meta.get('nir_version') or '(version not stated)'}: "
+             f"{meta['file']}",
+             f"  dt {meta['dt_ms']} ms (given), discretization {meta['discretization']}",
+             f"  timing: {meta['input_timing']}",
+             f"  input raster: {meta['input'] or 'none given'}"]
+    for pop, node in meta["nodes"].items():
+        lines.append(f"  {pop}: from node {node}")
+    for out, pops in meta["outputs"].items():
+        lines.append(f"  Output {out!r}: records {', '.join(pops)}")
+    return lines
 
 
 def model_detail(m) -> str:

@@ -21,6 +21,8 @@ KINDS = {
     "plot": ((".png", ".svg", ".pdf"), "a plot"),
     "json": ((".json",), "a JSON report"),
     "junit": ((".xml",), "a JUnit report"),
+    "model": ((".yaml", ".yml"), "a model file"),
+    "nir": ((".nir",), "a NIR graph"),
 }
 
 

@@ -3,8 +3,8 @@
 Random draws are written out as realised values (explicit synapse lists, per-neuron lists), so
 the saved file no longer depends on the seed for its structure. Projections past INLINE_LIMIT
 synapses go to a sidecar .npz next to the model (`connect: {file: ...}`) to keep the YAML
-readable, and so do the values of file currents (`<stem>.currents.<index>.npz`: the dot keeps
-the name apart from every projection's sidecar, as projection names have none).
+readable, and so do the values of file currents (`<stem>.currents.<index>.npz`, with a `_`
+added in the unlikely case that a projection is named `currents.<index>`).
 """
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ def to_document(net: Network, sidecar_prefix: str | None = None) -> tuple[dict, 
             spec = current_doc(current)
             if current.kind == "file":  # named after the network when there is no prefix
                 spec["file"] = f"{sidecar_prefix or net.name}.currents.{index}.npz"
+                while spec["file"] in sidecars:  # a projection named currents.<index>
+                    spec["file"] = spec["file"][:-4] + "_.npz"
                 sidecars[spec["file"]] = {"current": current.values}
             doc["currents"].append(spec)
     return doc, sidecars

@@ -8,6 +8,8 @@ import re
 from nmcompile.frontends.modelfile.yamlmarks import FLOAT64_MAX, Source, brief
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+# population and projection names: also dotted paths, as NIR's nested graphs flatten to
+DOTTED_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 # JSON has no inf: the strings "inf", ".inf" and "Infinity" (what json.dumps writes), any case
 INF_WORDS = ("inf", ".inf", "infinity")
 

@@ -16,8 +16,8 @@ from nmcompile.files.inputfiles import UnreadableFile, check_regular_file, open_
 from nmcompile.files.inputfiles import read_text_file
 from nmcompile.memory import available_memory
 from nmcompile.frontends.modelfile.currents import load_currents
-from nmcompile.frontends.modelfile.fields import (NAME_RE, integer, number, positive_number,
-                                                  shown, unknown_name)
+from nmcompile.frontends.modelfile.fields import (DOTTED_NAME_RE, NAME_RE, integer, number,
+                                                  positive_number, shown, unknown_name)
 from nmcompile.frontends.modelfile.neuronparams import neuron_model
 from nmcompile.frontends.modelfile.projections import build_projections
 from nmcompile.frontends.modelfile.yamlmarks import Source, brief, parse
@@ -105,8 +105,9 @@ def populations(spec: object, dt: float, seed: int, src: Source) -> dict[str, Po
     out = {}
     for name, pop in spec.items():
         path = ("populations", name)
-        if not NAME_RE.match(name):
-            raise src.fail(path, f"population name must use letters, digits, - and _, got {name!r}")
+        if not isinstance(name, str) or not DOTTED_NAME_RE.match(name):
+            raise src.fail(path, f"population name must use letters, digits, - and _ (parts "
+                                 f"joined by dots), got {name!r}")
         out[name] = population(name, pop, path, dt, seed, src)
     return out
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmcompile.frontends.modelfile import connectivity as conn
-from nmcompile.frontends.modelfile.fields import NAME_RE, integer, number, unknown_name
+from nmcompile.frontends.modelfile.fields import DOTTED_NAME_RE, integer, number, unknown_name
 from nmcompile.frontends.modelfile.npzfiles import array_names, npz_archive
 from nmcompile.frontends.modelfile.weights import draw_delays, draw_weights
 from nmcompile.frontends.modelfile.yamlmarks import Source, brief
@@ -62,8 +62,9 @@ def parse_spec(i: int, item: object, pops, names: set, src: Source, base_dir: st
     name = item.get("name", f"{pre.name}_to_{post.name}")
     if "name" not in item and name in names:
         name = f"{name}_{i}"
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise src.fail(path + ("name",), f"must use letters, digits, - and _ only, got {name!r}")
+    if not isinstance(name, str) or not DOTTED_NAME_RE.match(name):
+        raise src.fail(path + ("name",), f"must use letters, digits, - and _ (parts joined by "
+                                         f"dots), got {name!r}")
     if name in names:
         raise src.fail(path + ("name",), f"duplicate projection name {name!r}")
     self_ok = True
