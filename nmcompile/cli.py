@@ -40,12 +40,8 @@ def _load(args, *outputs: tuple[str, str | None, str], needs_input: bool = True)
     from nmcompile.files.outputs import check_not_inputs
     from nmcompile.frontends.modelfile import load_model
     from nmcompile.frontends.nir import is_nir_file, load_nir
-    nir_flags = [f for f, v in (("--dt", args.dt), ("--input", args.input),
-                                ("--discretization", args.discretization)) if v is not None]
     if not is_nir_file(args.model):
-        if nir_flags:
-            raise InputError(f"{nir_flags[0]} is for NIR graphs (.nir); {args.model} is a model "
-                             f"file, which says its own dt and inputs")
+        _refuse_nir_flags(args, "a model file, which says its own dt and inputs")
         with recording() as read:
             net = load_model(args.model)
         check_not_inputs(read, outputs)
@@ -59,6 +55,14 @@ def _load(args, *outputs: tuple[str, str | None, str], needs_input: bool = True)
                                      f"them with --input RASTER.npz (arrays '<node>.spike_steps', "
                                      f"'<node>.spike_neurons')", code="NM713")
     return net
+
+
+def _refuse_nir_flags(args, what: str) -> None:
+    """--dt, --input, --discretization are for NIR graphs: elsewhere a usage error."""
+    given = [f for f, v in (("--dt", args.dt), ("--input", args.input),
+                            ("--discretization", args.discretization)) if v is not None]
+    if given:
+        raise InputError(f"{given[0]} is for NIR graphs (.nir); {args.model} is {what}")
 
 
 def _progress(args) -> bool:
@@ -92,6 +96,7 @@ def _cmd_run(args) -> int:
     _check_run_flags(args)
     if is_chip_image(args.model):  # a chip image from `nmc compile -o`: run its integers
         from nmcompile.passes.mapping.image import read_image
+        _refuse_nir_flags(args, "a chip image, which holds its own dt and inputs")
         model = read_image(args.model).qnet
         net = model.network
     else:

@@ -184,8 +184,8 @@ class GraphImport:
                                            f"{self.out_shape[name]}")
 
     def _loop_without_neuron(self) -> tuple[str, ...] | None:
-        """A cycle (a, b, ..., a) along the edges through nodes that are neither neurons nor
-        sources, or None: a depth-first walk that stops at neurons."""
+        """A cycle (a, b, ..., a) along the edges with no neuron on it, or None: a depth-first
+        walk that stops at neurons. Its nodes never get a shape, each waiting for the other's."""
         done: set[str] = set()
         for start in self.flat.nodes:
             if start in done or start in self.neurons:

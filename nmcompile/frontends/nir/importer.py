@@ -110,14 +110,18 @@ def read_graph(path: str) -> nir.NIRGraph:
 
 
 def unreadable_node(path: str) -> str | None:
-    """`node 'NAME' (TYPE): why` for the first node nir cannot read on its own (nir's own
-    error does not say which node, and says nothing at all for a type it does not know)."""
+    """Why nir cannot read the file where nir's own error does not say: a lone node instead
+    of a graph, or `node 'NAME' (TYPE): why` for the first node nir cannot read on its own
+    (nir names no node, and says nothing at all for a type it does not know); else None."""
     import h5py
     from nir.serialization import hdf2dict
     known = {t.__name__ for t in vars(nir).values()
              if isinstance(t, type) and issubclass(t, nir.NIRNode)}
     try:
         with h5py.File(path, "r") as fh:
+            top = text(fh["node"]["type"][()])
+            if top != "NIRGraph":  # nir.read(type_check=False) fails on a lone node
+                return f"it holds a single {top} node, not a NIRGraph"
             graphs = [("", fh["node"])]
             while graphs:
                 prefix, group = graphs.pop()

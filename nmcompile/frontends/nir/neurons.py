@@ -91,6 +91,8 @@ def neuron_node(node, dt_ms: float, discretization: str) -> NeuronNode:
         elif arr.size != size:
             raise NodeProblem(f"{name} has {arr.size} values for {size} neurons (shape {shape})")
         arr = arr.ravel()
+        if np.isnan(arr).any():  # before `uniform`, where nan would read as varying
+            raise NodeProblem(f"{name} is nan")
         if not np.all(np.isfinite(arr)) and name not in ("tau", "tau_mem", "tau_syn", "v_threshold"):
             raise NodeProblem(f"{name} must be finite")
         return arr
