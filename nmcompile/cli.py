@@ -176,7 +176,10 @@ def _cmd_convert(args) -> int:
 
 def _cmd_export(args) -> int:
     from nmcompile.frontends.nir import save_nir
-    outputs = (("-o", args.output, "nir"),)
+    from nmcompile.frontends.nir.export import raster_path
+    # the raster beside the graph (written when the model has spike sources) is checked too
+    outputs = (("-o", args.output, "nir"), ("-o's input raster", raster_path(args.output),
+                                             "result"))
     _check_outputs(args, *outputs)
     net = _load(args, *outputs)
     written = save_nir(net, args.output)

@@ -59,7 +59,9 @@ def load_nir(path: str, *, dt: float | None, discretization: str = "euler",
     populations: dict[str, Population] = {}
     for n in sources:
         populations[names[n]] = Population(name=names[n], size=int(np.prod(gi.out_shape[n])),
-                                           model=spikes[n], shape=shape_or_none(gi.out_shape[n]),
+                                           model=spikes[n],
+                                           shape=shape_or_none(stored_shape(flat.nodes[n],
+                                                                            gi.out_shape[n])),
                                            location=Location(file=path, path=f"node {n!r}"))
     projections: list[Projection] = []
     for n in neurons:
@@ -69,7 +71,8 @@ def load_nir(path: str, *, dt: float | None, discretization: str = "euler",
             model = gi.neurons[n].add_constant_input(arrival.constant)
         model = stored_model(model, flat.nodes[n], float(dt))
         populations[names[n]] = Population(name=names[n], size=gi.neurons[n].size, model=model,
-                                           shape=shape_or_none(gi.neurons[n].shape),
+                                           shape=shape_or_none(stored_shape(
+                                               flat.nodes[n], gi.neurons[n].shape)),
                                            location=Location(file=path, path=f"node {n!r}"))
         projections.extend(incoming_projections(n, arrival, gi, names, path))
     outputs = recorded_outputs(gi, names, path)
@@ -318,6 +321,16 @@ def stored_int(meta: dict, key: str) -> int | None:
 
 def shape_or_none(shape: tuple[int, ...]) -> tuple[int, ...] | None:
     return tuple(shape) if len(shape) > 1 else None
+
+
+def stored_shape(node, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The population shape nmcompile's export stored (`nmcompile.shape`: it writes nodes flat,
+    NIR having no reshape node) when it still fits the node's size, else the node's own."""
+    stored = (getattr(node, "metadata", None) or {}).get("nmcompile.shape")
+    if stored is None:
+        return shape
+    stored = tuple(int(d) for d in np.atleast_1d(stored))
+    return stored if int(np.prod(stored)) == int(np.prod(shape)) else shape
 
 
 def network_name(path: str) -> str:
