@@ -4,6 +4,8 @@ save_nir writes a Network as a NIR graph. The `nir` package is an optional depen
 (`pip install 'nmcompile[nir]'`), imported only when a NIR graph is read or written."""
 from __future__ import annotations
 
+import os
+
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
@@ -11,6 +13,8 @@ def is_nir_file(path: str) -> bool:
     """A .nir file, or any HDF5 file (NIR's container), read by the NIR front end."""
     if str(path).lower().endswith(".nir"):
         return True
+    if not os.path.isfile(path):  # a FIFO or device is not opened here: the loader refuses it
+        return False
     try:
         with open(path, "rb") as fh:
             return fh.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE
