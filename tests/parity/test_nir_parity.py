@@ -184,6 +184,17 @@ def test_cnn_compiles_for_loihi2(tmp_path, capsys):
     assert report["mapping"]["per_core"]["synaptic_words"] == [sum(synapses)]
 
 
+def test_recurrent_cuba_compiles_for_loihi2(capsys):
+    """The recurrent current-based graph (biases, a Delay on the loop, a CubaLI readout) maps
+    too, its delays in the synaptic delay slots."""
+    assert main(["compile", str(EXAMPLES / "recurrent_cuba.nir"), "--dt", "1", "--input",
+                 str(EXAMPLES / "recurrent_cuba_input.npz"), "--report"]) == 0
+    out = capsys.readouterr().out
+    assert "mapping on loihi2: 1 chip(s), 1 core(s)" in out
+    net = load_example("recurrent_cuba")
+    assert net.delay_range() == (1, 4) and net.has_cycles()
+
+
 def test_committed_examples_are_what_the_script_writes(tmp_path):
     spec = importlib.util.spec_from_file_location("make_graphs", EXAMPLES / "make_graphs.py")
     script = importlib.util.module_from_spec(spec)
