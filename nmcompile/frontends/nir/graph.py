@@ -22,6 +22,8 @@ from nmcompile.frontends.nir.neurons import NEURON_NODES, NeuronNode, neuron_nod
 KNOWN = NEURON_NODES + LINEAR_NODES + (nir.Delay, nir.Input, nir.Output)
 NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 DELAY_RTOL = 1e-9
+BYTES_PER_FUSED_ENTRY = 40  # a sparse product's entry: float64 value, int index, and the
+                            # temporaries of scipy's multiply and of the COO projection after
 
 
 @dataclass
@@ -255,6 +257,7 @@ class GraphImport:
         terms, exact = {}, {}
         for (src, delay, proj), m in incoming.terms.items():
             key = (src, delay, hint if hint is not None else proj)
+            self._check_product_size(name, lmap.matrix, m)
             product = (lmap.matrix @ m).tocsr()
             if key in terms:  # two paths summed: no stored weights for the sum
                 terms[key] = terms[key] + product
@@ -269,6 +272,19 @@ class GraphImport:
         if lmap.bias is not None:
             constant = lmap.bias.copy() if constant is None else constant + lmap.bias
         return Arrival(terms, constant, lmap.matrix.shape[0], exact)
+
+    def _check_product_size(self, name: str, a: sp.csr_array, b: sp.csr_array) -> None:
+        """Refuse, before it is allocated, a fused matrix that cannot fit in memory: its
+        entries are at most Σ_k (entries of column k of a)·(entries of row k of b)."""
+        from nmcompile.memory import available_memory
+        cols = np.bincount(a.indices, minlength=a.shape[1]).astype(np.float64)
+        rows = np.diff(b.tocsr().indptr).astype(np.float64)
+        need = BYTES_PER_FUSED_ENTRY * float(cols @ rows)
+        have = available_memory()
+        if need > have:
+            raise self.error(name, f"fusing it with the nodes before it may take up to "
+                                   f"{need / 2**30:,.1f} GiB of synapses, but only "
+                                   f"{have / 2**30:,.1f} GiB of memory is available")
 
     def _stored_weights(self, name: str, node, matrix: sp.csr_array) -> sp.csr_array | None:
         """The `nmcompile.weight` array of an exported Linear node as a matrix shaped like its

@@ -299,3 +299,17 @@ def test_input_timing_and_steps(tmp_path):
     assert src.steps.tolist() == [0, 4] and src.neurons.tolist() == [0, 1]  # emitted a step early
     assert net.steps == 6  # the last input step reaches the first layer at step 5
     assert load_nir(path, dt=DT, input=str(raster), steps=50).steps == 50
+
+
+def test_a_fusion_that_cannot_fit_is_refused_before_it_is_built(tmp_path, monkeypatch):
+    """The fused matrix's size is bounded before scipy allocates it (here against a machine
+    pretending to have 1 KiB left: 2 x 50 x 50 entries of 40 bytes do not fit)."""
+    import nmcompile.memory
+    from nmcompile.diagnostics import InputError
+    nodes = {"in": inp(50), "a": nir.Linear(weight=np.ones((50, 50))),
+             "b": nir.Linear(weight=np.ones((50, 50))), "n": lif(50)}
+    path = write(tmp_path, nodes, [("in", "a"), ("a", "b"), ("b", "n")])
+    monkeypatch.setattr(nmcompile.memory, "available_memory", lambda: 1024)
+    with pytest.raises(InputError, match=r"node 'a' \(Linear\): fusing it with the nodes before "
+                                         r"it may take up to .* GiB"):
+        load_nir(path, dt=DT)
