@@ -17,7 +17,8 @@ import scipy.sparse as sp
 from nmcompile.frontends.modelfile import MAX_DELAY
 from nmcompile.frontends.nir.errors import NodeProblem, file_error, node_error
 from nmcompile.frontends.nir.linear import LINEAR_NODES, linear_map
-from nmcompile.frontends.nir.neurons import NEURON_NODES, NeuronNode, neuron_node, node_shape
+from nmcompile.frontends.nir.neurons import (NEURON_NODES, NeuronNode, checked_shape,
+                                             neuron_node)
 
 KNOWN = NEURON_NODES + LINEAR_NODES + (nir.Delay, nir.Input, nir.Output)
 NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
@@ -143,7 +144,7 @@ class GraphImport:
         if name in self.neurons:
             return self.neurons[name].shape
         if self.is_source(name):
-            return self.guard(name, lambda: node_shape_of(node.input_type.get("input")))
+            return self.guard(name, lambda: checked_shape(node.input_type.get("input")))
         if isinstance(node, nir.Delay) and np.size(node.delay) > 1:  # one value: any signal
             return tuple(int(d) for d in np.shape(node.delay))
         return None
@@ -363,15 +364,6 @@ def delay_steps(delay, dt_s: float, size: int) -> np.ndarray:
     return steps.astype(np.int64)
 
 
-def node_shape_of(shape) -> tuple[int, ...]:
-    if shape is None:
-        raise NodeProblem("has no shape")
-    shape = tuple(int(d) for d in np.atleast_1d(shape))
-    if not shape or any(d < 1 for d in shape):
-        raise NodeProblem(f"shape {shape} has no elements")
-    return shape
-
-
 def size_of(shape: tuple[int, ...]) -> int:
     return int(np.prod(shape, dtype=np.int64))
 
@@ -388,5 +380,4 @@ def population_name(node_name: str) -> str:
     return ".".join(NAME_CHARS.sub("_", part) or "_" for part in node_name.split("."))
 
 
-__all__ = ["Arrival", "FlatGraph", "GraphImport", "flatten", "neuron_node", "node_shape",
-           "population_name"]
+__all__ = ["Arrival", "FlatGraph", "GraphImport", "flatten", "population_name"]

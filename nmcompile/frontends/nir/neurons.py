@@ -156,12 +156,17 @@ def neuron_node(node, dt_ms: float, discretization: str) -> NeuronNode:
 
 def node_shape(node) -> tuple[int, ...]:
     """The node's neuron shape (NIR: the output type)."""
-    shape = node.output_type.get("output") if isinstance(node.output_type, dict) else None
+    return checked_shape(node.output_type.get("output")
+                         if isinstance(node.output_type, dict) else None)
+
+
+def checked_shape(shape) -> tuple[int, ...]:
+    """A NIR shape as a tuple of ints with at least one element."""
     if shape is None:
-        raise NodeProblem("has no output shape")
+        raise NodeProblem("has no shape")
     shape = tuple(int(d) for d in np.atleast_1d(shape))
     if not shape or any(d < 1 for d in shape):
-        raise NodeProblem(f"shape {shape} has no neurons")
+        raise NodeProblem(f"shape {shape} has no elements")
     return shape
 
 
