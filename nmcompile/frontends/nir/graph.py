@@ -258,8 +258,11 @@ class GraphImport:
         terms, exact = {}, {}
         for (src, delay, proj), m in incoming.terms.items():
             key = (src, delay, hint if hint is not None else proj)
-            self._check_product_size(name, lmap.matrix, m)
-            product = (lmap.matrix @ m).tocsr()
+            if is_identity(m):  # the first linear node after a population: no product
+                product = lmap.matrix
+            else:
+                self._check_product_size(name, lmap.matrix, m)
+                product = (lmap.matrix @ m).tocsr()
             if key in terms:  # two paths summed: no stored weights for the sum
                 terms[key] = terms[key] + product
                 exact.pop(key, None)
@@ -284,8 +287,8 @@ class GraphImport:
         have = available_memory()
         if need > have:
             raise self.error(name, f"fusing it with the nodes before it may take up to "
-                                   f"{need / 2**30:,.1f} GiB of synapses, but only "
-                                   f"{have / 2**30:,.1f} GiB of memory is available")
+                                   f"{need / 2**20:,.0f} MiB of synapses, but only "
+                                   f"{have / 2**20:,.0f} MiB of memory is available")
 
     def _stored_weights(self, name: str, node, matrix: sp.csr_array) -> sp.csr_array | None:
         """The `nmcompile.weight` array of an exported Linear node as a matrix shaped like its
@@ -334,6 +337,13 @@ def merge_into(total: Arrival, part: Arrival) -> None:
     if part.constant is not None:
         total.constant = part.constant.copy() if total.constant is None \
             else total.constant + part.constant
+
+
+def is_identity(m) -> bool:
+    """The identity a population's own signal starts as (a cheap check: O(size))."""
+    return (m.shape[0] == m.shape[1] and m.nnz == m.shape[0]
+            and np.array_equal(m.indices, np.arange(m.shape[0]))
+            and np.array_equal(m.indptr, np.arange(m.shape[0] + 1)) and bool(np.all(m.data == 1)))
 
 
 def is_selection(m: sp.csr_array) -> bool:

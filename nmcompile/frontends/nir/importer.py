@@ -168,47 +168,59 @@ def incoming_projections(post: str, arrival: Arrival, gi: GraphImport, names: di
                                                                                  stored))))
     out = []
     for (src, stored), parts in groups.items():
-        pre, post_idx, weight, delay = [], [], [], []
-        for extra, m, exact in sorted(parts, key=lambda p: p[0]):
-            coo = m.tocoo()
-            w = coo.data * scale[coo.row]
-            if exact is not None:
-                kept = exact.tocoo()
-                if np.array_equal(kept.row, coo.row) and np.array_equal(kept.col, coo.col) \
-                        and np.allclose(kept.data, w, rtol=STORED_RTOL, atol=0):
-                    w = kept.data
-            pre.append(coo.col)
-            post_idx.append(coo.row)
-            weight.append(w)
-            delay.append(np.full(coo.nnz, 1 + extra))
+        columns = [by_pre(m, exact, scale, 1 + extra)
+                   for extra, m, exact in sorted(parts, key=lambda p: p[0])]
         base = stored or default_projection_name(names[src], names[post])
-        out.extend(split_projections(base, names[src], names[post], np.concatenate(pre),
-                                     np.concatenate(post_idx), np.concatenate(weight),
-                                     np.concatenate(delay), path))
+        if len(columns) == 1:  # one delay: already sorted by (pre, post), no pair twice
+            out.append(projection(base, names[src], names[post], *columns[0], path))
+        else:
+            out.extend(split_projections(base, names[src], names[post],
+                                         *(np.concatenate(a) for a in zip(*columns)), path))
     return out
+
+
+def by_pre(m, exact, scale: np.ndarray, delay: int) -> tuple[np.ndarray, ...]:
+    """The synapses of one fused matrix (post × pre) as (pre, post, weight, delay) arrays
+    sorted by pre, then post — its CSC form, without a sort — weighted by the post neurons'
+    input scale, or by the values nmcompile's export stored where they agree; no zeros."""
+    csc = m.tocsc()
+    csc.sum_duplicates()  # canonical: sorted indices, no repeats
+    pre_idx = np.repeat(np.arange(csc.shape[1], dtype=np.int32), np.diff(csc.indptr))
+    post_idx = csc.indices.astype(np.int32)
+    weight = csc.data * scale[post_idx]
+    if exact is not None:
+        kept = exact.tocsc()
+        kept.sum_duplicates()
+        if np.array_equal(kept.indptr, csc.indptr) and np.array_equal(kept.indices, csc.indices) \
+                and np.allclose(kept.data, weight, rtol=STORED_RTOL, atol=0):
+            weight = kept.data
+    keep = weight != 0
+    if not keep.all():
+        pre_idx, post_idx, weight = pre_idx[keep], post_idx[keep], weight[keep]
+    return pre_idx, post_idx, weight, np.full(pre_idx.size, delay, dtype=np.int32)
+
+
+def projection(name: str, pre: str, post: str, pre_idx, post_idx, weight, delay,
+               path: str) -> Projection:
+    return Projection(name=name, pre=pre, post=post, pre_idx=pre_idx.astype(np.int32, copy=False),
+                      post_idx=post_idx.astype(np.int32, copy=False),
+                      weight=weight.astype(np.float64, copy=False),
+                      delay=delay.astype(np.int32, copy=False),
+                      location=Location(file=path, path=f"edges into {post!r}"))
 
 
 def split_projections(name: str, pre: str, post: str, pre_idx, post_idx, weight, delay,
                       path: str) -> list[Projection]:
     """Projections without a repeated (pre, post) pair: the first holds each pair's shortest
     delay, the next the second shortest, and so on (named name, name-2, ...)."""
-    keep = weight != 0
-    pre_idx, post_idx, weight, delay = pre_idx[keep], post_idx[keep], weight[keep], delay[keep]
     order = np.lexsort((delay, post_idx, pre_idx))
     pre_idx, post_idx, weight, delay = (a[order] for a in (pre_idx, post_idx, weight, delay))
     pair = pre_idx.astype(np.int64) * (int(post_idx.max(initial=0)) + 1) + post_idx
     first = np.r_[True, pair[1:] != pair[:-1]] if pair.size else np.zeros(0, bool)
     rank = np.arange(pair.size) - np.maximum.accumulate(np.where(first, np.arange(pair.size), 0))
-    out = []
-    for r in range(int(rank.max(initial=0)) + 1):
-        sel = rank == r
-        out.append(Projection(name=name if r == 0 else f"{name}-{r + 1}", pre=pre, post=post,
-                              pre_idx=pre_idx[sel].astype(np.int32),
-                              post_idx=post_idx[sel].astype(np.int32),
-                              weight=weight[sel].astype(np.float64),
-                              delay=delay[sel].astype(np.int32),
-                              location=Location(file=path, path=f"edges into {post!r}")))
-    return out
+    return [projection(name if r == 0 else f"{name}-{r + 1}", pre, post, pre_idx[rank == r],
+                       post_idx[rank == r], weight[rank == r], delay[rank == r], path)
+            for r in range(int(rank.max(initial=0)) + 1)]
 
 
 def default_projection_name(pre: str, post: str) -> str:
