@@ -2,6 +2,7 @@
 (blocks.py), design rules (drc.py), resource and energy report (report.py), chip image
 (image.py)."""
 from .blocks import Mapping
-from .partition import partition, population_costs
+from .costs import population_costs
+from .partition import partition
 
 __all__ = ["Mapping", "partition", "population_costs"]

@@ -90,3 +90,15 @@ def distinct_pre_per_prefix(inc: IncomingSynapses, a: int, b: int) -> np.ndarray
     new = inc.prev_row[lo:hi] < a
     rows = np.repeat(np.arange(b - a), np.diff(inc.row_ptr[a:b + 1]))
     return np.cumsum(np.bincount(rows, weights=new, minlength=b - a)).astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class PopulationCosts:
+    """Per-neuron synaptic costs of the neuron populations, computed once and shared by the
+    pass and the DRC (what a neuron's state costs depends on the target: Resources)."""
+
+    incoming: dict[str, IncomingSynapses]
+
+
+def population_costs(net: Network) -> PopulationCosts:
+    return PopulationCosts({p.name: incoming_synapses(net, p.name) for p in net.neuron_populations()})

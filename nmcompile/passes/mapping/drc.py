@@ -17,7 +17,9 @@ from nmcompile.targets.schema import Target
 
 from .blocks import Mapping
 from .costs import population_offsets
-from .partition import PopulationCosts, neuron_core_pairs
+from .costs import PopulationCosts
+from .partition import neuron_core_pairs
+from .usage import core_usage
 
 
 @dataclass(frozen=True, eq=False)
@@ -29,6 +31,7 @@ class DrcContext:
     costs: PopulationCosts
     mapping: Mapping
     pairs: sp.csr_matrix  # (neuron, destination core) pairs, see partition.neuron_core_pairs
+    gcore: np.ndarray     # core of every neuron (−1 for sources), likewise
 
 
 def _neurons(count: int, size: int) -> str:
@@ -116,12 +119,53 @@ def rule_cores(ctx: DrcContext) -> list[Diagnostic]:
         f"target with more chips or shrink the network", ctx.net.location)]
 
 
-RULES = (rule_delay, rule_fan_in, rule_synaptic_memory, rule_fan_out, rule_cores)
+def rule_core_limits(ctx: DrcContext) -> list[Diagnostic]:
+    """Every core's totals within every per-core limit of the target, one line per limit.
+
+    The rules above judge single neurons; this one judges what the partition packed together
+    (its output-axon rounds may give up, §5.3), so a mapping that passes never exceeds a core.
+    A core of one neuron is left to those rules, which name the cause."""
+    per_core, capacity = core_usage(ctx.net, ctx.target, ctx.costs, ctx.pairs, ctx.gcore)
+    shared = per_core["neurons"] > 1
+    n_cores = ctx.mapping.cores.size
+    out = []
+    for resource, limit in capacity.items():
+        over = np.flatnonzero(shared & (per_core[resource] > limit))
+        if not over.size:
+            continue
+        worst = int(over[np.argmax(per_core[resource][over])])
+        blocks = _core_blocks(ctx.mapping, worst)
+        holds = ", ".join(f"{name}[{a}:{b}]" for name, a, b in blocks)
+        out.append(Diagnostic(
+            "error", "NM606",
+            f"core {worst:,} ({holds}): {resource.replace('_', ' ')} "
+            f"{int(per_core[resource][worst]):,} > {limit:,} per core on {ctx.target.name} "
+            f"({over.size:,} of {n_cores:,} cores over): the partition found no mapping within "
+            f"the limit: lower connectivity or use a target with larger cores",
+            ctx.net.populations[blocks[0][0]].location))
+    return out
+
+
+def _core_blocks(mapping: Mapping, core: int) -> list[tuple[str, int, int]]:
+    """(population, start, stop) of the neurons on `core`, adjacent blocks merged."""
+    merged: list[tuple[str, int, int]] = []
+    for k in np.flatnonzero(mapping.block_core == core):
+        name, a, b = (mapping.populations[mapping.block_pop[k]], int(mapping.block_start[k]),
+                      int(mapping.block_stop[k]))
+        if merged and merged[-1][0] == name and merged[-1][2] == a:
+            merged[-1] = (name, merged[-1][1], b)
+        else:
+            merged.append((name, a, b))
+    return merged
+
+
+RULES = (rule_delay, rule_fan_in, rule_synaptic_memory, rule_fan_out, rule_core_limits,
+         rule_cores)
 
 
 def check_design_rules(net: Network, target: Target, mapping: Mapping,
                        costs: PopulationCosts) -> list[Diagnostic]:
     """Every violation of every rule, in rule order."""
-    ctx = DrcContext(net, target, costs, mapping, neuron_core_pairs(net, mapping)[0])
+    ctx = DrcContext(net, target, costs, mapping, *neuron_core_pairs(net, mapping))
     return [d for rule in RULES for d in rule(ctx)]
 

@@ -13,7 +13,8 @@ from nmcompile.targets.schema import Target
 
 from .blocks import Mapping
 from .drc import check_design_rules
-from .partition import PopulationCosts, partition, population_costs
+from .costs import PopulationCosts, population_costs
+from .partition import partition
 
 # quantize's own delay refusal repeats the design rule NM601 (which names the limit and a fix)
 _SAME_AS_DRC = {"NM611"}

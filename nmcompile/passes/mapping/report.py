@@ -22,7 +22,9 @@ from nmcompile.targets.schema import Target
 
 from .blocks import Mapping
 from .costs import population_offsets
-from .partition import PopulationCosts, neuron_core_pairs
+from .costs import PopulationCosts
+from .partition import neuron_core_pairs
+from .usage import core_usage
 
 
 @dataclass
@@ -86,29 +88,7 @@ def mapping_report(net: Network, target: Target, mapping: Mapping, costs: Popula
     res = target.resources
     pairs, gcore = neuron_core_pairs(net, mapping)
     used = np.unique(mapping.block_core)
-    n_cores = pairs.shape[1]
-    offsets = population_offsets(net)
-    lif = gcore >= 0
-    words = np.zeros(net.n_neurons, np.int64)
-    for name, inc in costs.incoming.items():
-        words[offsets[name]:offsets[name] + inc.words.size] = inc.words
-    per_core = {
-        "neurons": np.bincount(gcore[lif], minlength=n_cores),
-        "synaptic_words": np.bincount(gcore[lif], weights=words[lif], minlength=n_cores),
-        "input_axons": np.diff(pairs.tocsc().indptr),
-        "output_axons": np.bincount(gcore[lif], weights=np.diff(pairs.indptr)[lif],
-                                    minlength=n_cores)}
-    capacity = {"neurons": res.neurons_per_core, "synaptic_words": res.max_synapses_per_core(),
-                "input_axons": res.input_axons_per_core,
-                "output_axons": res.output_axons_per_core}
-    if res.neuron_state_words_per_core:
-        state = np.zeros(net.n_neurons, np.int64)
-        for pop in net.neuron_populations():
-            state[offsets[pop.name]:offsets[pop.name] + pop.size] = \
-                res.neuron_state_words(pop.model.kind)
-        per_core["neuron_state_words"] = np.bincount(gcore[lif], weights=state[lif],
-                                                     minlength=n_cores)
-        capacity["neuron_state_words"] = res.neuron_state_words_per_core
+    per_core, capacity = core_usage(net, target, costs, pairs, gcore)
     src_core = np.repeat(gcore, np.diff(pairs.indptr))
     cpc = res.cores_per_chip
     cross = (src_core >= 0) & (src_core // cpc != pairs.indices // cpc)
