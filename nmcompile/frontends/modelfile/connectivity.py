@@ -28,6 +28,10 @@ def expected_synapses(kind: str, arg, n_pre: int, n_post: int, self_ok: bool, sa
         return pairs * arg
     if kind == "fixed_indegree":
         return n_post * arg
+    if kind == "fixed_outdegree":
+        return n_pre * arg
+    if kind == "fixed_total_number":  # as drawn: merging multapses can only lower it
+        return arg
     if kind == "grid":
         return min(pairs, n_post * neighbourhood_size(arg["radius"], arg["diagonal"], shape))
     return 0.0  # list and file: bounded by their own input size
@@ -97,6 +101,86 @@ def fixed_indegree(n_pre: int, n_post: int, k: int, self_ok: bool,
     if not pres:
         return np.zeros(0, np.int32), np.zeros(0, np.int32)
     return sort_pairs(np.concatenate(pres).astype(np.int32), np.concatenate(posts).astype(np.int32))
+
+
+def fixed_outdegree(n_pre: int, n_post: int, k: int, self_ok: bool,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each pre neuron reaches k distinct post neurons (never itself unless self_ok): the mirror
+    of fixed_indegree, pre neurons in order each drawing from the stream in turn."""
+    pres, posts = [], []
+    for i in range(n_pre):
+        if self_ok:  # else pre and post are one population: i is a post neuron too
+            chosen = rng.choice(n_post, size=k, replace=False)
+        else:
+            chosen = rng.choice(n_post - 1, size=k, replace=False)
+            chosen = chosen + (chosen >= i)
+        pres.append(np.full(k, i))
+        posts.append(np.sort(chosen))
+    if not pres:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    return np.concatenate(pres).astype(np.int32), np.concatenate(posts).astype(np.int32)
+
+
+def allowed_pairs(n_pre: int, n_post: int, self_ok: bool) -> int:
+    """(pre, post) pairs a connector may use: all of them, less i -> i without self connections
+    (allow_self is false only when pre and post are one population, so n_pre == n_post)."""
+    return n_pre * (n_post if self_ok else n_post - 1)
+
+
+def fixed_total_number(n_pre: int, n_post: int, n: int, self_ok: bool,
+                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """n synapses, each an allowed pair drawn uniformly with replacement (NEST's
+    fixed_total_number with multapses), so a pair may come more than once. One flat index per
+    synapse over the allowed pairs: without self connections row i skips column i, so there is
+    nothing to redraw, and the flat order is still the (pre, post) order, so sorting the
+    indices sorts the pairs (a pair drawn k times: k neighbours)."""
+    if n == 0:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    columns = n_post if self_ok else n_post - 1
+    flat = np.sort(rng.integers(0, allowed_pairs(n_pre, n_post, self_ok), size=n,
+                                dtype=np.int64))
+    pre, post = np.divmod(flat, columns)
+    if not self_ok:
+        post += post >= pre
+    return pre.astype(np.int32), post.astype(np.int32)
+
+
+def merge_multapses(pre: np.ndarray, post: np.ndarray, weight: np.ndarray,
+                    delay: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Synapses sorted by (pre, post), pairs possibly repeated -> (pre, post, weight, delay,
+    rank), sorted by (pre, post, delay), no (pair, delay) twice.
+
+    Repeats of a pair with the same delay act as one synapse of their summed weight (summed in
+    synapse order), so they become one. A pair left with several delays cannot sit in one IR
+    projection: its synapses are ranked by delay, shortest first (rank 0), as the NIR import
+    splits a pair that two delays connect; each rank then holds every pair at most once."""
+    if pre.size == 0:
+        return pre, post, weight, delay, np.zeros(0, np.int64)
+    new_pair = np.r_[True, (pre[1:] != pre[:-1]) | (post[1:] != post[:-1])]
+    # by delay within each pair, stably (equal delays keep synapse order); nearly sorted
+    # already, as most pairs come once, which suits the stable sort (timsort)
+    pair = np.cumsum(new_pair) - 1
+    order = np.argsort(pair * (int(delay.max()) + 1) + delay, kind="stable")
+    weight, delay = weight[order], delay[order]  # pre and post are the same within a pair
+    starts = np.flatnonzero(new_pair | np.r_[True, delay[1:] != delay[:-1]])
+    weight = run_sums(weight, starts)
+    pre, post, delay, new_pair = pre[starts], post[starts], delay[starts], new_pair[starts]
+    index = np.arange(starts.size)
+    rank = index - np.maximum.accumulate(np.where(new_pair, index, 0))
+    return pre, post, weight, delay, rank
+
+
+def run_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The sum of each run values[starts[g]:starts[g + 1]], added left to right, all runs a
+    step at a time (np.add.reduceat would leave the order of the additions to numpy)."""
+    ends = np.r_[starts[1:], values.size]
+    total = values[starts]  # a copy: fancy indexing
+    active, offset = np.flatnonzero(ends - starts > 1), 1
+    while active.size:
+        total[active] += values[starts[active] + offset]
+        offset += 1
+        active = active[ends[active] - starts[active] > offset]
+    return total
 
 
 def grid(shape: tuple[int, ...], radius: int, diagonal: bool, wrap: bool,

@@ -90,7 +90,7 @@ def load_document(doc: object, source: Source | None = None, base_dir: str = "."
     steps = integer(doc.get("steps", 100), ("steps",), src, minimum=1, maximum=MAX_STEPS)
     seed = integer(doc.get("seed", 0), ("seed",), src, minimum=0)
     pops = populations(doc["populations"], dt, seed, src)
-    projs = build_projections(doc.get("projections", []), pops, seed, src, base_dir)
+    projs = build_projections(doc.get("projections", []), pops, seed, dt, src, base_dir)
     probes = load_probes(doc.get("probes", []), pops, src)
     currents = load_currents(doc.get("currents", []), pops, src, base_dir)
     return Network(name=name, populations=pops, projections=projs, probes=probes,

@@ -1,4 +1,8 @@
-"""The `projections:` list of a model file -> IR Projections (connectivity, weights, delays)."""
+"""The `projections:` list of a model file -> IR Projections (connectivity, weights, delays).
+
+Each entry gives one IR projection, except fixed_total_number, whose pairs drawn twice with
+different delays go to extra projections NAME-2, NAME-3, … (an IR projection has no pair twice).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +18,8 @@ from nmcompile.ir import Population, Projection, stable_rng
 from nmcompile.memory import available_memory
 
 PROJ_KEYS = ["name", "pre", "post", "connect", "weight", "delay", "allow_self"]
-CONNECTORS = ["all_to_all", "one_to_one", "fixed_probability", "fixed_indegree", "grid", "list",
-              "file"]
+CONNECTORS = ["all_to_all", "one_to_one", "fixed_probability", "fixed_indegree",
+              "fixed_outdegree", "fixed_total_number", "grid", "list", "file"]
 
 
 @dataclass
@@ -35,8 +39,8 @@ class Spec:
         return ("projections", self.index)
 
 
-def build_projections(raw: object, pops: dict[str, Population], seed: int, src: Source,
-                      base_dir: str) -> tuple[Projection, ...]:
+def build_projections(raw: object, pops: dict[str, Population], seed: int, dt: float,
+                      src: Source, base_dir: str) -> tuple[Projection, ...]:
     if not isinstance(raw, list):
         raise src.fail(("projections",), f"must be a list of projections, got {raw!r}")
     specs, names = [], set()
@@ -44,8 +48,9 @@ def build_projections(raw: object, pops: dict[str, Population], seed: int, src: 
         spec = parse_spec(i, item, pops, names, src, base_dir)
         names.add(spec.name)
         specs.append(spec)
+    check_reserved_names(specs, raw, src)
     check_memory(specs, src)
-    return tuple(draw(spec, raw[spec.index], seed, src) for spec in specs)
+    return tuple(proj for spec in specs for proj in draw(spec, raw[spec.index], seed, dt, src))
 
 
 def parse_spec(i: int, item: object, pops, names: set, src: Source, base_dir: str) -> Spec:
@@ -102,6 +107,10 @@ def parse_connect(raw: object, pre: Population, post: Population, path, src: Sou
         return kind, p
     if kind == "fixed_indegree":
         return kind, integer(arg, where, src, minimum=0, maximum=pre.size)
+    if kind == "fixed_outdegree":
+        return kind, integer(arg, where, src, minimum=0, maximum=post.size)
+    if kind == "fixed_total_number":
+        return kind, integer(arg, where, src, minimum=0)
     if kind == "grid":
         return kind, parse_grid(arg, pre, post, where, src)
     if kind == "list":
@@ -163,6 +172,27 @@ def read_pair_file(arg, pre, post, path, src: Source, base_dir: str) -> dict:
     return arrays
 
 
+def extra_name(name: str, rank: int) -> str:
+    """The projection holding rank `rank` (0 first) of a fixed_total_number projection's
+    multapses (connectivity.merge_multapses): NAME, NAME-2, NAME-3, …"""
+    return name if rank == 0 else f"{name}-{rank + 1}"
+
+
+def check_reserved_names(specs: list[Spec], raw: list, src: Source) -> None:
+    """A fixed_total_number projection N may add projections N-2, N-3, …, as many as its draws
+    need: those names are N's, taken or not, so that whether a file loads never depends on the
+    seed."""
+    owners = {s.name: s for s in specs if s.kind == "fixed_total_number"}
+    for s in specs:
+        base, _, suffix = s.name.rpartition("-")
+        if base in owners and suffix.isdigit() and int(suffix) >= 2 \
+                and extra_name(base, int(suffix) - 1) == s.name:
+            raise src.fail(s.path + (("name",) if "name" in raw[s.index] else ()),
+                           f"name {s.name!r} is reserved for the multapses of fixed_total_number "
+                           f"projection {base!r} (projections[{owners[base].index}]); "
+                           f"rename one of them")
+
+
 def check_memory(specs: list[Spec], src: Source) -> None:
     """Refuse, before drawing anything, a network whose synapses cannot fit in memory."""
     total = 0.0
@@ -178,9 +208,11 @@ def check_memory(specs: list[Spec], src: Source) -> None:
                        f"lower the connectivity or the population sizes")
 
 
-def draw(spec: Spec, item: dict, seed: int, src: Source) -> Projection:
+def draw(spec: Spec, item: dict, seed: int, dt: float, src: Source) -> tuple[Projection, ...]:
+    """The spec's projection (several for fixed_total_number's multapses, see extra_name)."""
     rng = lambda what: stable_rng(seed, "projection", spec.name, what)  # noqa: E731
     n_pre, n_post, self_ok, kind = spec.pre.size, spec.post.size, spec.self_ok, spec.kind
+    where = spec.path + ("connect", kind)
     given = {}
     if kind == "all_to_all":
         pre, post = conn.all_to_all(n_pre, n_post, self_ok)
@@ -188,11 +220,18 @@ def draw(spec: Spec, item: dict, seed: int, src: Source) -> Projection:
         pre, post = conn.one_to_one(n_pre, n_post, self_ok)
     elif kind == "fixed_probability":
         pre, post = conn.fixed_probability(n_pre, n_post, spec.arg, self_ok, rng("connect"))
-    elif kind == "fixed_indegree":
-        if not self_ok and spec.arg > n_pre - 1:
-            raise src.fail(spec.path + ("connect", kind),
-                           f"must be ≤ {n_pre - 1} without self connections, got {spec.arg}")
-        pre, post = conn.fixed_indegree(n_pre, n_post, spec.arg, self_ok, rng("connect"))
+    elif kind in ("fixed_indegree", "fixed_outdegree"):
+        among = n_pre if kind == "fixed_indegree" else n_post
+        if not self_ok and spec.arg > among - 1:
+            raise src.fail(where, f"must be ≤ {among - 1} without self connections, "
+                                  f"got {spec.arg}")
+        connector = conn.fixed_indegree if kind == "fixed_indegree" else conn.fixed_outdegree
+        pre, post = connector(n_pre, n_post, spec.arg, self_ok, rng("connect"))
+    elif kind == "fixed_total_number":
+        if spec.arg and not conn.allowed_pairs(n_pre, n_post, self_ok):
+            raise src.fail(where, f"{spec.pre.name} has a single neuron and allow_self is "
+                                  f"false: there is no pair to draw {spec.arg} synapses from")
+        pre, post = conn.fixed_total_number(n_pre, n_post, spec.arg, self_ok, rng("connect"))
     elif kind == "grid":
         pre, post = conn.grid(conn.grid_shape(spec.pre), **spec.arg, self_ok=self_ok)
     elif kind == "list":
@@ -202,13 +241,22 @@ def draw(spec: Spec, item: dict, seed: int, src: Source) -> Projection:
         given = {k: spec.arg[k] for k in ("weight", "delay") if k in spec.arg}
     n = len(pre)
     weight = draw_weights(item, given.get("weight"), n, spec.path, src, rng("weight"))
-    delay = draw_delays(item, given.get("delay"), n, spec.path, src, rng("delay"))
+    delay = draw_delays(item, given.get("delay"), n, dt, spec.path, src, rng("delay"))
+    if kind == "fixed_total_number":  # drawn sorted by (pre, post), as merging needs
+        pre, post, weight, delay, rank = conn.merge_multapses(pre, post, weight, delay)
+        return tuple(projection(spec, extra_name(spec.name, r), pre[rank == r], post[rank == r],
+                                weight[rank == r], delay[rank == r], src)
+                     for r in range(int(rank.max(initial=0)) + 1))
     pre, post, weight, delay = conn.sort_pairs(pre, post, weight, delay)
     dup = conn.duplicate_pair(pre, post)
     if dup is not None:
         raise src.fail(spec.path + ("connect",),
                        f"synapse {int(pre[dup])} -> {int(post[dup])} is listed twice")
-    return Projection(name=spec.name, pre=spec.pre.name, post=spec.post.name,
+    return (projection(spec, spec.name, pre, post, weight, delay, src),)
+
+
+def projection(spec: Spec, name: str, pre, post, weight, delay, src: Source) -> Projection:
+    return Projection(name=name, pre=spec.pre.name, post=spec.post.name,
                       pre_idx=pre.astype(np.int32), post_idx=post.astype(np.int32),
                       weight=weight.astype(np.float64), delay=delay.astype(np.int32),
                       location=src.location(spec.path))
