@@ -143,7 +143,9 @@ class GraphImport:
         node = self.flat.nodes[name]
         if name in self.neurons:
             return self.neurons[name].shape
-        if self.is_source(name):
+        if self.is_source(name) or (isinstance(node, nir.Input) and not self.pred[name]):
+            # a top-level Input, or a nested graph's Input that nothing feeds (its graph is
+            # entered elsewhere, e.g. at 'sub.lif'): it carries nothing, but has a shape
             return self.guard(name, lambda: checked_shape(node.input_type.get("input")))
         if isinstance(node, nir.Delay) and np.size(node.delay) > 1:  # one value: any signal
             return tuple(int(d) for d in np.shape(node.delay))
@@ -355,7 +357,11 @@ def is_selection(m: sp.csr_array) -> bool:
 
 def delay_steps(delay, dt_s: float, size: int) -> np.ndarray:
     """A Delay node's delays as whole steps, one per element."""
-    seconds = np.asarray(delay, dtype=np.float64).ravel()
+    given = np.asarray(delay)
+    seconds = given.astype(np.float64).ravel()
+    # a float32 delay (what PyTorch exporters write) is only that exact: 3 ms is 0.003000000026
+    rtol = max(DELAY_RTOL, 4 * float(np.finfo(given.dtype).eps)) \
+        if np.issubdtype(given.dtype, np.floating) else DELAY_RTOL
     if seconds.size == 1:
         seconds = np.full(size, seconds[0])
     if seconds.size != size:
@@ -366,7 +372,7 @@ def delay_steps(delay, dt_s: float, size: int) -> np.ndarray:
     if steps.max(initial=0) + 1 > MAX_DELAY:
         raise NodeProblem(f"delay {seconds.max()!r} s is {int(steps.max())} steps of dt: "
                           f"a synapse's delay is at most {MAX_DELAY} steps")
-    bad = np.abs(steps * dt_s - seconds) > DELAY_RTOL * np.maximum(seconds, dt_s)
+    bad = np.abs(steps * dt_s - seconds) > rtol * np.maximum(seconds, dt_s)
     if bad.any():
         worst = seconds[bad][0]
         raise NodeProblem(f"delay {worst!r} s is not a whole number of steps of dt = {dt_s!r} s "

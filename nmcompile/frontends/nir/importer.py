@@ -9,7 +9,7 @@ from dataclasses import replace
 import nir
 import numpy as np
 
-from nmcompile.frontends.modelfile import DT_RANGE
+from nmcompile.frontends.modelfile import DT_RANGE, MAX_DELAY
 from nmcompile.frontends.nir.errors import file_error
 from nmcompile.frontends.nir.graph import Arrival, GraphImport, flatten, population_name
 from nmcompile.frontends.nir.inputs import read_raster
@@ -167,6 +167,10 @@ def incoming_projections(post: str, arrival: Arrival, gi: GraphImport, names: di
         groups.setdefault((src, stored), []).append((extra, m, arrival.exact.get((src, extra,
                                                                                  stored))))
     out = []
+    longest = max((extra for _, extra, _ in arrival.terms), default=0)
+    if 1 + longest > MAX_DELAY:
+        raise gi.error(post, f"a path reaches it after {1 + longest} steps (its Delay nodes add "
+                             f"up): a synapse's delay is at most {MAX_DELAY} steps")
     for (src, stored), parts in groups.items():
         columns = [by_pre(m, exact, scale, 1 + extra)
                    for extra, m, exact in sorted(parts, key=lambda p: p[0])]

@@ -260,11 +260,14 @@ def _flatten(node, in_shape: tuple[int, ...]) -> LinearMap:
     counted a batch dim (torch.nn.Flatten's default start_dim=1 on a batched tensor): that
     flatten meant "everything but the batch", so it flattens everything, giving (size,)."""
     declared = node.input_type.get("input") if isinstance(node.input_type, dict) else None
-    if declared is not None and _shape(declared) != in_shape:
+    batched = declared is not None and _shape(declared) == (1, *in_shape)  # a batch dim of 1
+    if declared is not None and _shape(declared) != in_shape and not batched:
         raise NodeProblem(f"input_type {_shape(declared)} disagrees with the incoming shape {in_shape}")
     ndim = len(in_shape)
-    start, end = (d + ndim if d < 0 else d for d in
-                  (_ints(node.start_dim, 1, "start_dim")[0], _ints(node.end_dim, 1, "end_dim")[0]))
+    dims = [_ints(node.start_dim, 1, "start_dim")[0], _ints(node.end_dim, 1, "end_dim")[0]]
+    if batched:  # dims counted with the batch: the first (start_dim 0) flattens it away too
+        dims = [max(d - 1, 0) if d >= 0 else d for d in dims]
+    start, end = (d + ndim if d < 0 else d for d in dims)
     size = math.prod(in_shape)
     if start >= ndim or end >= ndim:
         out_shape = (size,)

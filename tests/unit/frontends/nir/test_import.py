@@ -314,3 +314,43 @@ def test_a_fusion_that_cannot_fit_is_refused_before_it_is_built(tmp_path, monkey
     with pytest.raises(InputError, match=r"node 'b' \(Linear\): fusing it with the nodes before "
                                          r"it may take up to 5 MiB"):
         load_nir(path, dt=DT)
+
+
+def test_float32_delays_as_pytorch_exporters_write_them(tmp_path):
+    """3 ms in float32 is 0.003000000026 s: a whole number of steps to float32's precision."""
+    nodes = {"in": inp(2), "d": nir.Delay(delay=np.full(2, 0.003, np.float32)),
+             "fc": nir.Linear(weight=np.eye(2, dtype=np.float32)), "n": lif(2)}
+    net = load_nir(write(tmp_path, nodes, [("in", "d"), ("d", "fc"), ("fc", "n")]), dt=1.0)
+    assert set(net.projections[0].delay) == {4}  # 1 hop + 3 steps
+
+
+def test_delays_that_add_up_past_the_longest_are_refused(tmp_path):
+    from nmcompile.diagnostics import InputError
+    nodes = {"in": inp(1), "d1": nir.Delay(delay=np.array([40.0])),
+             "d2": nir.Delay(delay=np.array([40.0])), "fc": nir.Linear(weight=np.eye(1)),
+             "n": lif(1)}
+    path = write(tmp_path, nodes, [("in", "d1"), ("d1", "d2"), ("d2", "fc"), ("fc", "n")])
+    with pytest.raises(InputError, match=r"node 'n' \(LIF\): a path reaches it after 80001 steps"):
+        load_nir(path, dt=1.0)
+
+
+def test_a_nested_graph_entered_past_its_input_node(tmp_path):
+    """A recurrent layer exported as a subgraph whose edges go straight to 'sub.lif': its own
+    Input node, fed by nothing, carries nothing."""
+    sub = nir.NIRGraph(nodes={"input": inp(2), "lif": lif(2), "w_rec": nir.Linear(
+        weight=np.array([[0.0, 1.0], [1.0, 0.0]])), "output": out(2)},
+        edges=[("input", "lif"), ("lif", "w_rec"), ("w_rec", "lif"), ("lif", "output")],
+        type_check=False)
+    nodes = {"in": inp(2), "0": nir.Linear(weight=np.eye(2)), "1": sub, "o": out(2)}
+    net = load_nir(write(tmp_path, nodes, [("in", "0"), ("0", "1.lif"), ("1.lif", "o")],
+                         type_check=False), dt=DT)
+    assert {(p.pre, p.post) for p in net.projections} == {("in", "1.lif"), ("1.lif", "1.lif")}
+
+
+def test_a_flatten_that_declares_a_batch_dimension(tmp_path):
+    flat = nir.Flatten(input_type={"input": np.array([1, 2, 2, 2])}, start_dim=1)
+    nodes = {"in": inp(2, 2, 2), "flat": flat, "fc": nir.Linear(weight=np.ones((1, 8))),
+             "n": lif(1)}
+    net = load_nir(write(tmp_path, nodes, [("in", "flat"), ("flat", "fc"), ("fc", "n")],
+                         type_check=False), dt=DT)
+    assert net.projections[0].n_synapses == 8
