@@ -4,14 +4,15 @@ from .models import (LIF, MODELS, AdaptiveLIF, AdaptiveLIFState, Izhikevich, Izh
                      LIFState, Param, Poisson, SpikeArray, adaptive_lif_step, decay_fraction,
                      izhikevich_step, lif_step)
 from .location import Location
+from .modules import ModuleInstance, instance_totals, projection_owner
 from .network import MAX_STEPS, Network, Population, Probe, Projection, stable_rng
 from .sources import source_raster, source_spikes
 
 __all__ = [
     "AdaptiveLIF", "AdaptiveLIFState", "Current", "Izhikevich", "IzhikevichState", "LIF",
-    "LIFState", "Location", "MAX_STEPS", "MODELS", "Network", "Param", "Poisson", "Population",
+    "LIFState", "Location", "MAX_STEPS", "MODELS", "ModuleInstance", "Network", "Param", "Poisson", "Population",
     "Probe", "Projection", "SpikeArray", "adaptive_lif_step", "decay_fraction",
-    "izhikevich_step", "lif_step", "source_raster", "source_spikes", "stable_rng",
+    "instance_totals", "izhikevich_step", "lif_step", "projection_owner", "source_raster", "source_spikes", "stable_rng",
 ]
 from .quantized import (SIGN_MODES, FixedAdaptiveLIF, FixedIzhikevich, FixedLIF,  # noqa: E402
                         FixedNeurons, FixedProjection, QuantizedNetwork, fixed_current)

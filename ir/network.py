@@ -10,6 +10,7 @@ import numpy as np
 from .currents import population_current
 from .location import Location
 from .models import NeuronModel
+from .modules import ModuleInstance
 
 MAX_STEPS = 2**31 - 1  # the longest run and the last spike step: far beyond any real run
 
@@ -95,6 +96,9 @@ class Network:
     # How the network was made, when a front end made choices (NIR: dt, discretisation, input
     # timing): shown by `nmc info`, copied into results; not part of equality.
     metadata: dict = field(default_factory=dict, compare=False)
+    # The module tree (ir/modules.py) of a network flattened from modules, else None: a
+    # description for reports, not part of equality (a modular file equals its flat twin).
+    modules: ModuleInstance | None = field(default=None, compare=False)
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Network)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nmcompile.ir import Current, Network
+from nmcompile.ir import Current, Network, instance_totals
 
 BRIEF_NEURONS = 8  # a current's neuron list longer than this is shown as a count
 
@@ -43,11 +43,30 @@ def info_table(net: Network) -> str:
         lines.append("probes: " + ", ".join(f"{p.population}.{p.var}" for p in net.probes))
     if net.metadata.get("format") == "nir":
         lines += nir_choices(net.metadata)
+    if net.modules is not None:
+        lines += module_tree(net)
     if net.currents:
         lines.append("currents:")
         width = max(len(c.population) for c in net.currents)
         lines += [f"  {c.population:<{width}}  {current_detail(c)}" for c in net.currents]
     return "\n".join(lines)
+
+
+def module_tree(net: Network) -> list[str]:
+    """The instances the network was flattened from (DESIGN §8), nested as written, with the
+    neurons and synapses of each instance and everything inside it."""
+    totals = instance_totals(net.modules, {p.name: p.size for p in net.populations.values()},
+                             {p.name: p.n_synapses for p in net.projections})
+    rows = [(("  " * depth + inst.name) if inst.name else "(whole network)", inst.module,
+             totals[inst.name], ", ".join(f"{k} {v!r}" for k, v in inst.params.items()))
+            for depth, inst in net.modules.walk()]
+    width = max(len(r[0]) for r in rows)
+    mod = max(len(r[1]) for r in rows)
+    lines = ["module tree (neurons and synapses of an instance and of everything inside it):"]
+    lines += [f"  {name:<{width}}  {module:<{mod}}  {n:>10,} neurons  {s:>12,} synapses"
+              + (f"  ({params})" if params else "")
+              for name, module, (n, s), params in rows]
+    return lines
 
 
 def nir_choices(meta: dict) -> list[str]:

@@ -24,22 +24,14 @@ def _plain(value):
     return value
 
 
-class NetworkBuilder:
-    """Build a Network in Python; each method returns the population name for chaining into connect().
+class _Body:
+    """What a model file's body holds (populations, projections, probes, currents), written
+    into `self.body`: the document itself for a NetworkBuilder, a module for a ModuleBuilder."""
 
-    >>> b = NetworkBuilder("demo", steps=100, seed=1)
-    >>> stim = b.poisson("stim", size=4, rate=20)
-    >>> exc = b.lif("exc", size=4, tau_syn=4.0, tau_mem=20.0, v_th=1.0)
-    >>> b.connect(stim, exc, "one_to_one", weight=0.6)
-    >>> net = b.build()
-    """
-
-    def __init__(self, name: str, *, dt: float = 1.0, steps: int = 100, seed: int = 0):
-        self.doc: dict = {"format": FORMAT, "name": name, "dt": dt, "steps": steps, "seed": seed,
-                          "populations": {}, "projections": [], "probes": [], "currents": []}
+    body: dict
 
     def _population(self, name: str, spec: dict) -> str:
-        self.doc["populations"][name] = _plain({k: v for k, v in spec.items() if v is not None})
+        self.body.setdefault("populations", {})[name] = _plain({k: v for k, v in spec.items() if v is not None})
         return name
 
     def neuron(self, name: str, model: str, *, size: int, shape=None, **params) -> str:
@@ -84,10 +76,10 @@ class NetworkBuilder:
         """connect: "all_to_all" | "one_to_one" | {"fixed_probability": p} | {"grid": {...}} | ..."""
         spec = dict(name=name, pre=pre, post=post, connect=connect, weight=weight, delay=delay,
                     allow_self=allow_self)
-        self.doc["projections"].append(_plain({k: v for k, v in spec.items() if v is not None}))
+        self.body.setdefault("projections", []).append(_plain({k: v for k, v in spec.items() if v is not None}))
 
     def probe(self, population: str, var: str) -> None:
-        self.doc["probes"].append({"population": population, "var": var})
+        self.body.setdefault("probes", []).append({"population": population, "var": var})
 
     def current(self, population: str, *, steps=None, ramp=None, file=None,
                 neurons=None) -> None:
@@ -96,7 +88,59 @@ class NetworkBuilder:
         indices it goes to (default every neuron)."""
         spec = dict(population=population, neurons=neurons, steps=steps, ramp=ramp,
                     file=None if file is None else os.fspath(file))
-        self.doc["currents"].append(_plain({k: v for k, v in spec.items() if v is not None}))
+        self.body.setdefault("currents", []).append(_plain({k: v for k, v in spec.items() if v is not None}))
+
+
+class ModuleBuilder(_Body):
+    """The body of a module (docs/design.md §8): the builder's methods with local names, any
+    value "$param" for one of the module's parameters, and instances of other modules."""
+
+    def __init__(self, body: dict):
+        self.body = body
+
+    def instance(self, module: str, name: str, *, count: int | None = None,
+                 params: dict | None = None) -> str:
+        """An instance of another module inside this one; returns its name."""
+        self.body.setdefault("instances", []).append(_instance(module, name, count, params))
+        return name
+
+
+class NetworkBuilder(_Body):
+    """Build a Network in Python; each method returns the population name for chaining into connect().
+
+    >>> b = NetworkBuilder("demo", steps=100, seed=1)
+    >>> stim = b.poisson("stim", size=4, rate=20)
+    >>> exc = b.lif("exc", size=4, tau_syn=4.0, tau_mem=20.0, v_th=1.0)
+    >>> b.connect(stim, exc, "one_to_one", weight=0.6)
+    >>> net = b.build()
+
+    Modules: `col = b.module("column", params={"w": 0.3})` returns a ModuleBuilder with the same
+    methods; `b.instance("column", "c0")` then makes populations `c0.<name>`.
+    """
+
+    def __init__(self, name: str, *, dt: float = 1.0, steps: int = 100, seed: int = 0):
+        self.doc: dict = {"format": FORMAT, "name": name, "dt": dt, "steps": steps, "seed": seed,
+                          "populations": {}, "projections": [], "probes": [], "currents": []}
+        self.body = self.doc
+
+    def module(self, name: str, *, params: dict | None = None) -> ModuleBuilder:
+        """Define module `name` (its parameters' defaults in `params`; None: each instance
+        must give it) and return its builder."""
+        body = {"params": _plain(params)} if params else {}
+        self.doc.setdefault("modules", {})[name] = body
+        return ModuleBuilder(body)
+
+    def instance(self, module: str, name: str, *, count: int | None = None,
+                 params: dict | None = None) -> str:
+        """Instance `name` of `module` (`count`: NAME.0 … NAME.<count-1>); returns its name,
+        the prefix of its populations' and projections' names."""
+        self.doc.setdefault("instances", []).append(_instance(module, name, count, params))
+        return name
 
     def build(self, base_dir: str = ".") -> Network:
         return load_document(self.doc, Source(f"<builder {self.doc['name']}>"), base_dir)
+
+
+def _instance(module: str, name: str, count: int | None, params: dict | None) -> dict:
+    spec = dict(module=module, name=name, count=count, params=params)
+    return _plain({k: v for k, v in spec.items() if v is not None})

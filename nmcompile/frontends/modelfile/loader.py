@@ -15,6 +15,7 @@ from nmcompile.diagnostics import InputError, error
 from nmcompile.files.inputfiles import UnreadableFile, check_regular_file, open_regular_file
 from nmcompile.files.inputfiles import read_text_file
 from nmcompile.memory import available_memory
+from nmcompile.frontends.modelfile import modules
 from nmcompile.frontends.modelfile.currents import load_currents
 from nmcompile.frontends.modelfile.fields import (DOTTED_NAME_RE, NAME_RE, integer, number,
                                                   positive_number, shown, unknown_name)
@@ -76,7 +77,9 @@ def load_document(doc: object, source: Source | None = None, base_dir: str = "."
     src = source or Source("<document>")
     if not isinstance(doc, dict):
         raise src.fail((), f"a model must be a mapping with keys {', '.join(TOP_KEYS)}")
-    src.check_keys(doc, (), TOP_KEYS, required=["format", "name", "populations"])
+    src.check_keys(doc, (), TOP_KEYS + modules.TOP_KEYS, required=["format", "name"])
+    if "populations" not in doc and "instances" not in doc:
+        raise src.fail((), "missing required key 'populations'")
     if doc["format"] != FORMAT:
         raise src.fail(("format",), f"must be {FORMAT!r}, got {doc['format']!r}")
     name = doc["name"]
@@ -89,12 +92,14 @@ def load_document(doc: object, source: Source | None = None, base_dir: str = "."
                                 f"of seconds, got {dt!r}")
     steps = integer(doc.get("steps", 100), ("steps",), src, minimum=1, maximum=MAX_STEPS)
     seed = integer(doc.get("seed", 0), ("seed",), src, minimum=0)
+    doc, src, tree = modules.flatten(doc, src)  # the flattening pass: before any draw
     pops = populations(doc["populations"], dt, seed, src)
     projs = build_projections(doc.get("projections", []), pops, seed, dt, src, base_dir)
     probes = load_probes(doc.get("probes", []), pops, src)
     currents = load_currents(doc.get("currents", []), pops, src, base_dir)
     return Network(name=name, populations=pops, projections=projs, probes=probes,
-                   currents=currents, dt=dt, steps=steps, seed=seed, location=src.location(()))
+                   currents=currents, dt=dt, steps=steps, seed=seed, location=src.location(()),
+                   modules=tree)
 
 
 # -- populations ---------------------------------------------------------------------------

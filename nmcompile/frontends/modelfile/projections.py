@@ -53,6 +53,12 @@ def build_projections(raw: object, pops: dict[str, Population], seed: int, dt: f
     return tuple(proj for spec in specs for proj in draw(spec, raw[spec.index], seed, dt, src))
 
 
+def default_projection_name(pre: str, post: str, index: int, taken) -> str:
+    """PRE_to_POST, or PRE_to_POST_<index> when an earlier projection has that name."""
+    name = f"{pre}_to_{post}"
+    return f"{name}_{index}" if name in taken else name
+
+
 def parse_spec(i: int, item: object, pops, names: set, src: Source, base_dir: str) -> Spec:
     path = ("projections", i)
     if not isinstance(item, dict):
@@ -64,9 +70,8 @@ def parse_spec(i: int, item: object, pops, names: set, src: Source, base_dir: st
     pre, post = pops[item["pre"]], pops[item["post"]]
     if post.is_source:
         raise src.fail(path + ("post",), f"{post.name} is a spike source; it cannot receive input")
-    name = item.get("name", f"{pre.name}_to_{post.name}")
-    if "name" not in item and name in names:
-        name = f"{name}_{i}"
+    name = item["name"] if "name" in item else default_projection_name(pre.name, post.name, i,
+                                                                       names)
     if not isinstance(name, str) or not DOTTED_NAME_RE.match(name):
         raise src.fail(path + ("name",), f"must use letters, digits, - and _ (parts joined by "
                                          f"dots), got {name!r}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nmcompile.ir import Network, source_spikes
+from nmcompile.ir import Network, instance_totals, source_spikes
 from nmcompile.result import Result
 from nmcompile.targets.schema import Target
 
@@ -46,6 +46,9 @@ class MappingReport:
     time_ns: dict[str, float] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    # a network flattened from modules: one row per instance (with everything inside it):
+    # name, module, depth, neurons, synapses, cores (its neurons are on), spikes (with a run)
+    instances: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -79,7 +82,23 @@ class MappingReport:
                          + ", ".join(self.missing))
         for key, src in self.sources.items():
             lines.append(f"    {key}: {src}")
-        return "\n".join(lines)
+        return "\n".join(lines + self._instance_lines())
+
+    def _instance_lines(self) -> list[str]:
+        if not self.instances:
+            return []
+        names = ["  " * row["depth"] + row["name"] for row in self.instances]
+        width = max(len(n) for n in names)
+        mod = max(len(row["module"]) for row in self.instances)
+        spikes = "spikes" in self.instances[0]
+        lines = ["  by instance (each with everything inside it):",
+                 f"    {'':<{width}}  {'':<{mod}} {'neurons':>10} {'synapses':>12} {'cores':>6}"
+                 + (f" {'spikes':>10}" if spikes else "")]
+        for name, row in zip(names, self.instances):
+            lines.append(f"    {name:<{width}}  {row['module']:<{mod}} {row['neurons']:>10,} "
+                         f"{row['synapses']:>12,} {row['cores']:>6,}"
+                         + (f" {row['spikes']:>10,}" if spikes else ""))
+        return lines
 
 
 def mapping_report(net: Network, target: Target, mapping: Mapping, costs: PopulationCosts,
@@ -97,12 +116,36 @@ def mapping_report(net: Network, target: Target, mapping: Mapping, costs: Popula
         cores_used=int(used.size), capacity=capacity,
         per_core={k: [int(x) for x in v[used]] for k, v in per_core.items()},
         core_ids=[int(c) for c in used], static_inter_chip_pairs=int(cross.sum()))
+    spikes = None
     if run is not None:
         steps = int(steps or run.meta.get("steps") or net.steps)
         spikes = _spike_counts(net, run, steps)
         report.traffic = _traffic(net, pairs, gcore, src_core, spikes, steps, res.cores_per_chip)
         _estimate(report, net, target, gcore, spikes, steps, pairs)
+    if net.modules is not None:
+        report.instances = _by_instance(net, gcore, spikes)
     return report
+
+
+def _by_instance(net: Network, gcore: np.ndarray, spikes: np.ndarray | None) -> list[dict]:
+    """The report's figures per instance of the module tree (DESIGN §8), subtrees included."""
+    offsets = population_offsets(net)
+    sizes = {p.name: p.size for p in net.populations.values()}
+    fired = {name: int(spikes[offsets[name]:offsets[name] + size].sum()) if spikes is not None
+             else 0 for name, size in sizes.items()}
+    totals = instance_totals(net.modules, sizes, {p.name: p.n_synapses for p in net.projections})
+    spiked = instance_totals(net.modules, fired, {})
+    rows = []
+    for depth, inst in net.modules.walk():
+        cores = [gcore[offsets[p]:offsets[p] + sizes[p]] for p in inst.all_populations()]
+        cores = np.concatenate(cores) if cores else np.empty(0, np.int64)
+        row = dict(name=inst.name or "(whole network)", module=inst.module, depth=depth,
+                   neurons=int(totals[inst.name][0]), synapses=int(totals[inst.name][1]),
+                   cores=int(np.unique(cores[cores >= 0]).size))
+        if spikes is not None:
+            row["spikes"] = int(spiked[inst.name][0])
+        rows.append(row)
+    return rows
 
 
 def _spike_counts(net: Network, run: Result, steps: int) -> np.ndarray:
