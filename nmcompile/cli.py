@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 
@@ -378,6 +379,9 @@ def main(argv: list[str] | None = None) -> int:
         signum = signals.signal_of(exc)
         print(f"nmc: {signals.message(signum)}", file=sys.stderr)
         return signals.exit_code(signum)
+    except BrokenPipeError:  # the reader went away (`nmc info … | head`): nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+        return 128 + 13  # as a shell reports SIGPIPE
     except Exception as exc:  # a bug (InternalError or anything else): one line, not a traceback
         if args.debug:
             traceback.print_exc()

@@ -100,3 +100,17 @@ def test_a_run_into_a_log_writes_nothing_but_its_result_line(backend, tmp_path):
                           cwd=tmp_path)
     assert done.returncode == 0 and done.stderr == ""
     assert done.stdout.startswith(f"winner-take-all: 250 steps on {backend}: ")
+
+
+def test_a_reader_that_goes_away_is_no_error():
+    """`nmc info MODEL | head -1`: the pipe closes before nmc writes; nmc exits as a shell's
+    SIGPIPE (141), quietly, with no internal error."""
+    import subprocess
+    import sys
+    nmc_script = Path(sys.executable).parent / "nmc"
+    proc = subprocess.Popen([str(nmc_script), "info", str(EXAMPLES / "recurrent_ei.yaml")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before nmc has started: its first write meets a closed pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert err == ""
