@@ -35,6 +35,8 @@ class FlatSource(Source):
     module's line and path, and names its instance."""
 
     origins: dict[Path, tuple[Path, str]] = field(default_factory=dict)
+    params_at: dict[tuple[str, Path], str] = field(default_factory=dict)  # (instance, path) ->
+    # the parameter whose value stands there, so that an error in it names the parameter
 
     def _origin(self, path: Path) -> tuple[Path, str] | None:
         path = tuple(path)
@@ -53,8 +55,10 @@ class FlatSource(Source):
         if found is None:
             return Source.location(self, path)
         where, instance = found
-        return Location(self.file, Source.line(self, where),
-                        f"{path_text(where)} (instance {instance})")
+        param = next((self.params_at[(instance, where[:cut])] for cut in
+                      range(len(where), 0, -1) if (instance, where[:cut]) in self.params_at), None)
+        named = f"instance {instance}" + (f", parameter {param}" if param else "")
+        return Location(self.file, Source.line(self, where), f"{path_text(where)} ({named})")
 
 
 @dataclass
@@ -67,16 +71,6 @@ class InstanceSource(Source):
     def location(self, path: Path) -> Location:
         where = Source.location(self, path)
         return Location(where.file, where.line, f"{where.path} (instance {self.instance})")
-
-
-@dataclass
-class Fragment:
-    """What one instance flattens to: entries as (flattened name or spec, path in the file,
-    instance), and its node of the module tree."""
-
-    populations: list = field(default_factory=list)  # (name, spec, path, instance)
-    lists: dict = field(default_factory=lambda: {kind: [] for kind in LISTS})  # (spec, path, inst)
-    node: ModuleInstance | None = None
 
 
 def flatten(doc: dict, src: Source) -> tuple[dict, Source, ModuleInstance | None]:
@@ -161,12 +155,37 @@ def _refers(value: object) -> bool:
 
 
 # -- flattening ----------------------------------------------------------------------------
+@dataclass
+class Found:
+    """An instance as its body lists it: parameters resolved, `count` not yet expanded."""
+
+    name: str
+    count: int | None
+    module: str
+    values: dict
+    path: Path
+
+    @property
+    def copies(self) -> int:
+        return 1 if self.count is None else self.count
+
+    def names(self, prefix: str) -> list[str]:
+        """NAME, or NAME.0 … NAME.<count−1>, flattened under `prefix`."""
+        return [prefix + self.name] if self.count is None else \
+            [f"{prefix}{self.name}.{k}" for k in range(self.count)]
+
+
 class Flattener:
-    """Expands instances depth first, counting what it makes so that no file can make it
-    expand without end."""
+    """Expands instances depth first into shared lists, in the documented order, after
+    working out from the module graph how much the file expands to."""
 
     def __init__(self, modules: dict[str, dict], src: Source):
-        self.modules, self.src, self.made = modules, src, 0
+        self.modules, self.src = modules, src
+        self.populations: list = []  # (flattened name, spec, path in the file, instance)
+        self.lists: dict = {kind: [] for kind in LISTS}  # (spec, path in the file, instance)
+        self.taken: set = set()      # projection names given so far, in flat order
+        self.sizes: dict = {}        # (module, parameter values) -> entries it flattens to
+        self.params_at: dict = {}    # (instance, path in the file) -> parameter standing there
 
     def top(self, doc: dict) -> tuple[dict, FlatSource, ModuleInstance]:
         src = self.src
@@ -177,33 +196,63 @@ class Flattener:
         for kind, items in own.items():
             if not isinstance(items, list):
                 raise src.fail((kind,), f"must be a list, got {items!r}")
-        children = [self.instance(*found) for found in
-                    self.instances(doc.get("instances", []), ("instances",), None, "", src)]
+        found = self.instances(doc.get("instances", []), ("instances",), None, src)
+        self.check_size(found, len(own_pops) + sum(map(len, own.values())))
+        for f in found:
+            if f.name in own_pops:
+                raise src.fail(f.path + ("name",), f"{f.name} is both a population and an "
+                                                   f"instance")
+        self.taken = set(_names(own["projections"]))
+        children = [self.instance(name, f.module, f.values, f.path)
+                    for f in found for name in f.names("")]
         flat = {key: value for key, value in doc.items() if key not in TOP_KEYS}
         flat["populations"], origins = dict(own_pops), {}
-        for child in children:
-            for name, spec, path, instance in child.populations:
-                if name in flat["populations"]:
-                    raise src.fail(path, f"population {name} (instance {instance}) is also "
-                                         f"declared at the top level")
-                flat["populations"][name] = spec
-                origins[("populations", name)] = (path, instance)
+        for name, spec, path, instance in self.populations:
+            if name in flat["populations"]:
+                raise src.fail(path, f"population {name} (instance {instance}) is also declared "
+                                     f"at the top level (line {src.line(('populations', name))})")
+            flat["populations"][name] = spec
+            origins[("populations", name)] = (path, instance)
         for kind in LISTS:
             flat[kind] = list(own[kind])
-            for child in children:
-                for spec, path, instance in child.lists[kind]:
-                    origins[(kind, len(flat[kind]))] = (path, instance)
-                    flat[kind].append(spec)
+            for spec, path, instance in self.lists[kind]:
+                origins[(kind, len(flat[kind]))] = (path, instance)
+                flat[kind].append(spec)
         root = ModuleInstance(name="", module="", populations=tuple(own_pops),
                               projections=tuple(_names(own["projections"])),
-                              children=tuple(c.node for c in children),
-                              location=src.location(()))
-        return flat, FlatSource(src.file, src.lines, origins), root
+                              children=tuple(children), location=src.location(()))
+        return flat, FlatSource(src.file, src.lines, origins, self.params_at), root
 
-    def instances(self, raw: object, path: Path, values: dict | None, prefix: str,
-                  src: Source) -> list[tuple[str, str, dict, Path]]:
-        """(flattened name, module, parameter values, path) of each instance a body lists,
-        `count` expanded into NAME.0, NAME.1, …"""
+    def check_size(self, found: list[Found], own: int) -> None:
+        """Refuse, before expanding anything, a file that flattens to more than MAX_ENTRIES."""
+        total = own
+        for f in found:
+            total += f.copies * (1 + self.size(f.module, f.values, f.name))
+            if total > MAX_ENTRIES:
+                raise self.src.fail(f.path, f"the file flattens to more than {MAX_ENTRIES:,} "
+                                            f"populations, projections, probes, currents and "
+                                            f"instances: write such a network with fewer, "
+                                            f"larger populations")
+
+    def size(self, module: str, values: dict, name: str) -> int:
+        """Entries one instance flattens to, itself not counted (once per module and
+        parameter values); the count stops soon after it passes MAX_ENTRIES."""
+        key = (module, repr(values))
+        if key not in self.sizes:
+            body = self.modules[module]
+            src = InstanceSource(self.src.file, self.src.lines, instance=name)
+            n = len(body.get("populations", {})) + sum(len(body.get(k, [])) for k in LISTS)
+            for f in self.instances(body.get("instances", []), ("modules", module, "instances"),
+                                    values, src):
+                n += f.copies * (1 + self.size(f.module, f.values, f"{name}.{f.name}"))
+                if n > MAX_ENTRIES:
+                    break
+            self.sizes[key] = n
+        return self.sizes[key]
+
+    def instances(self, raw: object, path: Path, values: dict | None,
+                  src: Source) -> list[Found]:
+        """Each instance a body lists, checked, with its parameter values."""
         out, seen = [], set()
         if not isinstance(raw, list):
             raise src.fail(path, f"must be a list of {{module, name, count, params}}, got {raw!r}")
@@ -242,101 +291,109 @@ class Flattener:
                 if value is None:
                     raise src.fail(where, f"module {of} needs a value for parameter {key!r} "
                                           f"(it has no default)")
-            names = [name] if count is None else [f"{name}.{k}" for k in range(count)]
-            self._count(len(names), where, src)
-            out += [(prefix + n, of, chosen, where) for n in names]
+            out.append(Found(name, count, of, chosen, where))
         return out
 
-    def instance(self, name: str, module: str, values: dict, path: Path) -> Fragment:
-        """Flatten one instance: its own populations, its instances, then its own projections,
-        probes and currents, whose names are checked against what the body can see."""
+    def instance(self, name: str, module: str, values: dict, path: Path) -> ModuleInstance:
+        """Flatten one instance: its own populations, projections, probes and currents, then
+        its instances'; own entries are checked against what the body can see at the end."""
         src, body = InstanceSource(self.src.file, self.src.lines, instance=name), \
             self.modules[module]
-        base, prefix, frag = ("modules", module), name + ".", Fragment()
+        base, prefix, start = ("modules", module), name + ".", len(self.populations)
         for local, spec in body.get("populations", {}).items():
             where = base + ("populations", local)
             if not isinstance(local, str) or not NAME_RE.match(local):
                 raise src.fail(where, f"a module's population has a plain name (letters, "
                                       f"digits, - and _; dots join an instance to what it "
                                       f"holds), got {local!r}")
-            frag.populations.append((prefix + local, substitute(spec, values, where, src),
+            self.populations.append((prefix + local, self._substitute(spec, values, where, name),
                                      where, name))
-        self._count(len(frag.populations), path, self.src)
-        own_pops = [p[0] for p in frag.populations]
-        children = []
-        for found in self.instances(body.get("instances", []), base + ("instances",), values,
-                                    prefix, src):
-            if found[0] in own_pops:
-                raise src.fail(found[3] + ("name",), f"{found[0][len(prefix):]} is both a "
-                                                     f"population and an instance of module "
-                                                     f"{module}")
-            children.append(self.instance(*found))
-        visible = {n[len(prefix):] for n in own_pops} | {
-            p[0][len(prefix):] for child in children for p in child.populations}
+        own_pops = [entry[0] for entry in self.populations[start:]]
+        found = self.instances(body.get("instances", []), base + ("instances",), values, src)
+        for f in found:
+            if f.name in body.get("populations", {}):
+                raise src.fail(f.path + ("name",), f"{f.name} is both a population and an "
+                                                   f"instance of module {module}")
+        own: dict = {kind: [] for kind in LISTS}
         for kind in LISTS:
-            items = body.get(kind, [])
-            self._count(len(items), path, self.src)
-            keys = ("pre", "post") if kind == "projections" else ("population",)
-            taken: set = set()
-            for j, item in enumerate(items):
+            for j, item in enumerate(body.get(kind, [])):
                 where = base + (kind, j)
-                item = substitute(item, values, where, src)
+                item = self._substitute(item, values, where, name)
+                if kind == "projections" and isinstance(item, dict):
+                    self._name(item, j, prefix, where, src)
+                own[kind].append((item, where))
+                self.lists[kind].append((item, where, name))
+        children = [self.instance(inner, f.module, f.values, f.path)
+                    for f in found for inner in f.names(prefix)]
+        visible = {entry[0][len(prefix):] for entry in self.populations[start:]}
+        for kind, items in own.items():
+            keys = ("pre", "post") if kind == "projections" else ("population",)
+            for item, where in items:
                 if isinstance(item, dict):
-                    item = _scoped(item, keys, visible, prefix, where, src)
-                    if kind == "projections" and all(isinstance(item.get(k), str) for k in keys):
-                        local = item["name"] if "name" in item else default_projection_name(
-                            item["pre"][len(prefix):], item["post"][len(prefix):], j, taken)
-                        if isinstance(local, str):  # else the loader says what is wrong
-                            taken.add(local)
-                            item["name"] = prefix + local
-                frag.lists[kind].append((item, where, name))
-        own_projections = tuple(spec["name"] for spec, _, _ in frag.lists["projections"]
-                                if isinstance(spec, dict) and isinstance(spec.get("name"), str))
-        for child in children:
-            frag.populations += child.populations
-            for kind in LISTS:
-                frag.lists[kind] += child.lists[kind]
-        frag.node = ModuleInstance(name=name, module=module, params=values,
-                                   populations=tuple(own_pops), projections=own_projections,
-                                   children=tuple(c.node for c in children),
-                                   location=src.location(path))
-        return frag
+                    _scope(item, keys, visible, prefix, where, src)
+        return ModuleInstance(name=name, module=module, params=values,
+                              populations=tuple(own_pops),
+                              projections=tuple(item["name"] for item, _ in own["projections"]
+                                                if isinstance(item, dict)
+                                                and isinstance(item.get("name"), str)),
+                              children=tuple(children), location=src.location(path))
 
-    def _count(self, n: int, path: Path, src: Source) -> None:
-        self.made += n
-        if self.made > MAX_ENTRIES:
-            raise src.fail(path, f"the modules flatten to more than {MAX_ENTRIES:,} "
-                                      f"populations, projections, probes, currents and "
-                                      f"instances: write such a network with fewer, larger "
-                                      f"populations")
+    def _name(self, item: dict, index: int, prefix: str, where: Path, src: Source) -> None:
+        """The projection's flattened name: its own, prefixed, or the default built from its
+        local pre and post (`_<index>` when that is taken, in flat order, §4.4)."""
+        if "name" in item:
+            if isinstance(item["name"], str):  # else the loader says what is wrong
+                item["name"] = prefix + item["name"]
+                self.taken.add(item["name"])
+            return
+        if not (isinstance(item.get("pre"), str) and isinstance(item.get("post"), str)):
+            return
+        local = default_projection_name(item["pre"], item["post"], index, ())
+        if prefix + local in self.taken:
+            local = f"{local}_{index}"
+        if prefix + local in self.taken:
+            raise src.fail(where, f"the default name {prefix + local!r} is taken by another "
+                                  f"projection: give this one a name")
+        item["name"] = prefix + local
+        self.taken.add(item["name"])
+
+    def _substitute(self, value: object, values: dict, path: Path, instance: str) -> object:
+        src = InstanceSource(self.src.file, self.src.lines, instance=instance)
+        return substitute(value, values, path, src, lambda at, key:
+                          self.params_at.__setitem__((instance, at), key))
 
 
-def _scoped(item: dict, keys, visible: set, prefix: str, where: Path, src: Source) -> dict:
-    """The entry with its population names made flat; a name the body cannot see (not its
+def _scope(item: dict, keys, visible: set, prefix: str, where: Path, src: Source) -> None:
+    """Make the entry's population names flat, in place; a name the body cannot see (not its
     own, not inside one of its instances) is an error in the module's terms."""
-    item = dict(item)
     for key in keys:
         ref = item.get(key)
         if isinstance(ref, str):
             if ref not in visible:
-                raise src.fail(where + (key,), unknown_name("population", ref, sorted(visible)))
+                raise src.fail(where + (key,), unknown_name("population", ref, sorted(visible))
+                                + " (a module sees its own populations and those inside its "
+                                  "instances)")
             item[key] = prefix + ref
-    return item
 
 
-def substitute(value: object, values: dict | None, path: Path, src: Source) -> object:
-    """A copy of `value` with every string "$name" replaced by the parameter's value."""
+def substitute(value: object, values: dict | None, path: Path, src: Source,
+               noted=None) -> object:
+    """A copy of `value` with every string "$name" replaced by the parameter's value;
+    `noted(path, name)` hears where each substitution stands."""
     if isinstance(value, str) and value.startswith("$"):
         if values is None:
             raise src.fail(path, f"{value!r} names a module parameter, but this is outside any "
                                  f"module")
         if value[1:] not in values:
-            raise src.fail(path, unknown_name("parameter", value[1:], list(values)))
+            raise src.fail(path, f"no parameter named {value[1:]!r}: the module declares none"
+                           if not values else unknown_name("parameter", value[1:], list(values)))
+        if noted is not None:
+            noted(path, value[1:])
         return values[value[1:]]
     if isinstance(value, dict):
-        return {k: substitute(v, values, path + (k,), src) for k, v in value.items()}
+        return {k: substitute(v, values, path + (k,), src, noted) for k, v in value.items()}
     if isinstance(value, list):
-        return [substitute(v, values, path + (i,), src) for i, v in enumerate(value)]
+        return [substitute(v, values, path + (i,), src, noted) for i, v in enumerate(value)]
     return value
 
 
