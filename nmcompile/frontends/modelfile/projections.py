@@ -200,17 +200,18 @@ def check_reserved_names(specs: list[Spec], raw: list, src: Source) -> None:
 
 def check_memory(specs: list[Spec], src: Source) -> None:
     """Refuse, before drawing anything, a network whose synapses cannot fit in memory."""
-    total = 0.0
-    for s in specs:
-        same = s.pre.name == s.post.name
-        total += conn.expected_synapses(s.kind, s.arg, s.pre.size, s.post.size, s.self_ok, same,
-                                        conn.grid_shape(s.post))
+    expected = [conn.expected_synapses(s.kind, s.arg, s.pre.size, s.post.size, s.self_ok,
+                                       s.pre.name == s.post.name, conn.grid_shape(s.post))
+                for s in specs]
+    total = float(sum(expected))
     need, have = total * conn.BYTES_PER_SYNAPSE, available_memory()
-    if need > have:
-        raise src.fail(("projections",),
-                       f"about {total:,.0f} synapses need ~{need / 2**30:,.1f} GiB to build, "
-                       f"but only {have / 2**30:,.1f} GiB of memory is available; "
-                       f"lower the connectivity or the population sizes")
+    if need > have:  # located at the largest projection, the first to reconsider
+        largest = max(range(len(specs)), key=expected.__getitem__)
+        raise src.fail(specs[largest].path,
+                       f"about {total:,.0f} synapses in all (this projection, "
+                       f"{specs[largest].name}: about {expected[largest]:,.0f}) need "
+                       f"~{need / 2**30:,.1f} GiB to build, but only {have / 2**30:,.1f} GiB of "
+                       f"memory is available; lower the connectivity or the population sizes")
 
 
 def draw(spec: Spec, item: dict, seed: int, dt: float, src: Source) -> tuple[Projection, ...]:

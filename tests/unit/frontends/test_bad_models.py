@@ -62,7 +62,8 @@ projections:
     err = capsys.readouterr().err
     assert code == 2
     assert elapsed < 5.0  # 4·10¹² synapses: anything but an estimate would take hours
-    assert err.startswith(f"{model}:7: projections: about 4,000,000,000,000 synapses need ~")
+    assert err.startswith(f"{model}:7: projections[0]: about 4,000,000,000,000 synapses in all "
+                          f"(this projection, a_to_b: about 4,000,000,000,000) need ~")
     assert "GiB" in err and "Traceback" not in err
 
 
