@@ -58,7 +58,7 @@ def module_tree(net: Network) -> list[str]:
     totals = instance_totals(net.modules, {p.name: p.size for p in net.populations.values()},
                              {p.name: p.n_synapses for p in net.projections})
     rows = [(("  " * depth + inst.name) if inst.name else "(whole network)", inst.module,
-             totals[inst.name], ", ".join(f"{k} {v!r}" for k, v in inst.params.items()))
+             totals[inst.name], ", ".join(f"{k} {_value(v)}" for k, v in inst.params.items()))
             for depth, inst in net.modules.walk()]
     width = max(len(r[0]) for r in rows)
     mod = max(len(r[1]) for r in rows)
@@ -67,6 +67,12 @@ def module_tree(net: Network) -> list[str]:
               + (f"  ({params})" if params else "")
               for name, module, (n, s), params in rows]
     return lines
+
+
+def _value(v: object) -> str:
+    """A parameter's value, short: floats to 6 significant digits, anything long cut."""
+    text = f"{v:.6g}" if isinstance(v, float) else repr(v)
+    return text if len(text) <= 32 else text[:31] + "…"
 
 
 def nir_choices(meta: dict) -> list[str]:
