@@ -4,9 +4,6 @@ discrete LIF, and a short run on brian2 and the emulator."""
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,20 +12,13 @@ from nmcompile import driver
 from nmcompile.frontends.modelfile import load_document
 from nmcompile.frontends.modelfile.yamlmarks import Source
 
-FOLDER = Path(__file__).resolve().parents[2] / "examples" / "microcircuit"
+from example_scripts import EXAMPLES, load_example
+
+FOLDER = EXAMPLES / "microcircuit"
 
 
-def _load(name: str, file: str):
-    """The example's modules under names of their own (another example may have a run.py)."""
-    spec = importlib.util.spec_from_file_location(name, FOLDER / file)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-mcm = _load("microcircuit", "microcircuit.py")
-example = _load("microcircuit_run", "run.py")
+mcm = load_example("microcircuit", "microcircuit", "microcircuit.py")
+example = load_example("microcircuit", "microcircuit_run", "run.py")
 
 TINY = 0.01
 STEPS = 500

@@ -4,27 +4,12 @@ nmcompile, the task's samples, the readout's algebra, and a tiny run on brian2 a
 emulator whose readout beats chance."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-FOLDER = Path(__file__).resolve().parents[2] / "examples" / "reservoir"
+from example_scripts import load_example
 
-
-def _load(name: str, file: str):
-    """The example's script under a name of its own (another example may have a run.py); it
-    imports its neighbour lsm.py itself, so `example.lsm` is the one copy of that module."""
-    spec = importlib.util.spec_from_file_location(name, FOLDER / file)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-example = _load("reservoir_run", "run.py")
+example = load_example("reservoir", "reservoir_run", "run.py")
 lsm = example.lsm
 PARAMS = lsm.LiquidParams()
 EASY = lsm.TaskParams(jitter_ms=5.0, drop=0.1, noise_hz=2.0)
