@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterator
 
 import networkx as nx
@@ -140,7 +141,16 @@ class Network:
         return any(c.population == population for c in self.currents)
 
     def incoming(self, post: str) -> list[Projection]:
-        return [p for p in self.projections if p.post == post]
+        return list(self._into.get(post, ()))
+
+    @cached_property
+    def _into(self) -> dict[str, list[Projection]]:
+        """Projections by post population, gathered once (the passes ask for each population
+        of a network that modules may make of thousands)."""
+        out: dict[str, list[Projection]] = {}
+        for proj in self.projections:
+            out.setdefault(proj.post, []).append(proj)
+        return out
 
     @property
     def n_neurons(self) -> int:

@@ -8,7 +8,8 @@ import numpy as np
 
 from nmcompile.frontends.modelfile import FORMAT, load_document
 from nmcompile.frontends.modelfile.yamlmarks import Source
-from nmcompile.ir import Network
+from nmcompile.diagnostics import error
+from nmcompile.ir import Location, Network
 
 
 def _plain(value):
@@ -29,9 +30,11 @@ class _Body:
     into `self.body`: the document itself for a NetworkBuilder, a module for a ModuleBuilder."""
 
     body: dict
+    where: str  # for errors: the builder, and the module
 
     def _population(self, name: str, spec: dict) -> str:
-        self.body.setdefault("populations", {})[name] = _plain({k: v for k, v in spec.items() if v is not None})
+        _once(self.body.setdefault("populations", {}), name, "population", self.where)
+        self.body["populations"][name] = _plain({k: v for k, v in spec.items() if v is not None})
         return name
 
     def neuron(self, name: str, model: str, *, size: int, shape=None, **params) -> str:
@@ -95,8 +98,8 @@ class ModuleBuilder(_Body):
     """The body of a module (docs/design.md §8): the builder's methods with local names, any
     value "$param" for one of the module's parameters, and instances of other modules."""
 
-    def __init__(self, body: dict):
-        self.body = body
+    def __init__(self, body: dict, where: str):
+        self.body, self.where = body, where
 
     def instance(self, module: str, name: str, *, count: int | None = None,
                  params: dict | None = None) -> str:
@@ -121,14 +124,15 @@ class NetworkBuilder(_Body):
     def __init__(self, name: str, *, dt: float = 1.0, steps: int = 100, seed: int = 0):
         self.doc: dict = {"format": FORMAT, "name": name, "dt": dt, "steps": steps, "seed": seed,
                           "populations": {}, "projections": [], "probes": [], "currents": []}
-        self.body = self.doc
+        self.body, self.where = self.doc, f"<builder {name}>"
 
     def module(self, name: str, *, params: dict | None = None) -> ModuleBuilder:
         """Define module `name` (its parameters' defaults in `params`; None: each instance
         must give it) and return its builder."""
+        _once(self.doc.setdefault("modules", {}), name, "module", self.where)
         body = {"params": _plain(params)} if params else {}
-        self.doc.setdefault("modules", {})[name] = body
-        return ModuleBuilder(body)
+        self.doc["modules"][name] = body
+        return ModuleBuilder(body, f"{self.where}: module {name}")
 
     def instance(self, module: str, name: str, *, count: int | None = None,
                  params: dict | None = None) -> str:
@@ -139,6 +143,13 @@ class NetworkBuilder(_Body):
 
     def build(self, base_dir: str = ".") -> Network:
         return load_document(self.doc, Source(f"<builder {self.doc['name']}>"), base_dir)
+
+
+def _once(defined: dict, name: str, kind: str, where: str) -> None:
+    """A second definition under one name would silently replace the first: refused, as a
+    model file's duplicate key is."""
+    if name in defined:
+        raise error(f"{kind} {name!r} is defined twice", Location(where))
 
 
 def _instance(module: str, name: str, count: int | None, params: dict | None) -> dict:

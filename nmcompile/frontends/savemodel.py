@@ -110,7 +110,8 @@ def save_model(net: Network, path: str) -> None:
         with atomic_output(os.path.join(folder, name)) as fh:
             np.savez(fh, **arrays)
     text = yaml.dump(doc, Dumper=DUMPER, sort_keys=False, default_flow_style=None, width=100)
-    if net.modules is not None:  # the structure is not written: say where the names came from
+    if net.modules is not None and net.modules.children:  # the structure is not written:
+        # say where the names came from
         top = [f"{c.name} ({c.module})" for c in net.modules.children]
         more = f" and {len(top) - 8:,} more" if len(top) > 8 else ""
         text = (f"# flattened from modules (docs/design.md §8); instances: "

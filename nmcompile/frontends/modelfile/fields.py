@@ -7,9 +7,9 @@ import re
 
 from nmcompile.frontends.modelfile.yamlmarks import FLOAT64_MAX, Source, brief
 
-NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+NAME_RE = re.compile(r"^[A-Za-z0-9_-]+\Z")  # \Z: "$" would let a final newline in
 # population and projection names: also dotted paths, as NIR's nested graphs flatten to
-DOTTED_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+DOTTED_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\Z")
 # JSON has no inf: the strings "inf", ".inf" and "Infinity" (what json.dumps writes), any case
 INF_WORDS = ("inf", ".inf", "infinity")
 

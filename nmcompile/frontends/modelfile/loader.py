@@ -107,21 +107,21 @@ def populations(spec: object, dt: float, seed: int, src: Source) -> dict[str, Po
     """Each population with its model; per-neuron draws come from the seed (DESIGN §1.3)."""
     if not isinstance(spec, dict) or not spec:
         raise src.fail(("populations",), "must be a non-empty mapping of name -> population")
-    out, before = {}, 0
+    out, before, have = {}, 0, available_memory()  # read once: modules make thousands
     for name, pop in spec.items():
         path = ("populations", name)
         if not isinstance(name, str) or not DOTTED_NAME_RE.match(name):
             raise src.fail(path, f"population name must use letters, digits, - and _ (parts "
                                  f"joined by dots), got {name!r}")
-        out[name] = population(name, pop, path, dt, seed, src, before)
+        out[name] = population(name, pop, path, dt, seed, src, before, have)
         before += out[name].size
     return out
 
 
 def population(name: str, spec: object, path, dt: float, seed: int, src: Source,
-               before: int = 0) -> Population:
+               before: int, have: int) -> Population:
     """One population; `before`: the neurons of the populations before it, which must fit in
-    memory together with this one (many instances of a module add up)."""
+    `have` bytes of memory together with this one (many instances of a module add up)."""
     if not isinstance(spec, dict):
         raise src.fail(path, "must be a mapping with 'model' and 'size'")
     if "model" not in spec:
@@ -131,7 +131,7 @@ def population(name: str, spec: object, path, dt: float, seed: int, src: Source,
         raise src.fail(path + ("model",), f"must be one of {', '.join(POP_KEYS)}, got {model!r}")
     src.check_keys(spec, path, POP_KEYS[model], required=["size"])
     size = integer(spec["size"], path + ("size",), src, minimum=1)
-    need, have = (before + size) * BYTES_PER_NEURON, available_memory()
+    need = (before + size) * BYTES_PER_NEURON
     if need > have:
         gib = need / 2**30
         also = f" (with the {before:,} of the populations before it)" if before else ""

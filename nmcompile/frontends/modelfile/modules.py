@@ -27,6 +27,9 @@ LISTS = ("projections", "probes", "currents")  # a body's list entries (populati
 # network is better written with fewer, larger populations, and expanding it would take long
 MAX_ENTRIES = 1_000_000
 MAX_NESTING = 32  # modules inside modules, levels
+# values in the flattened document, each parameter value counted wherever it stands: a
+# parameter passed down as ["$x", "$x"] doubles at each level, and the loader reads them all
+MAX_VALUES = 20_000_000
 
 
 @dataclass
@@ -114,8 +117,22 @@ def read_modules(raw: object, src: Source) -> dict[str, dict]:
         for kind in LISTS + ("instances",):
             if not isinstance(body.get(kind, []), list):
                 raise src.fail(path + (kind,), f"must be a list, got {body[kind]!r}")
+        for key in MODULE_KEYS[1:]:  # used or not, a module names only parameters it declares
+            _check_references(body.get(key), params, path + (key,), src)
     check_nesting(raw, src)
     return raw
+
+
+def _check_references(value: object, params: dict, path: Path, src: Source) -> None:
+    if isinstance(value, str) and value.startswith("$") and value[1:] not in params:
+        raise src.fail(path, f"no parameter named {value[1:]!r}: the module declares none"
+                       if not params else unknown_name("parameter", value[1:], list(params)))
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _check_references(inner, params, path + (key,), src)
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            _check_references(inner, params, path + (i,), src)
 
 
 def check_nesting(modules: dict[str, dict], src: Source) -> None:
@@ -169,10 +186,38 @@ class Found:
     def copies(self) -> int:
         return 1 if self.count is None else self.count
 
+    @property
+    def first(self) -> str:
+        """The name of its first instance, for messages."""
+        return self.name if self.count is None else f"{self.name}.0"
+
     def names(self, prefix: str) -> list[str]:
         """NAME, or NAME.0 … NAME.<count−1>, flattened under `prefix`."""
         return [prefix + self.name] if self.count is None else \
             [f"{prefix}{self.name}.{k}" for k in range(self.count)]
+
+
+@dataclass
+class Node:
+    """An instance while the file is flattened; frozen into a ModuleInstance once every
+    projection has its name."""
+
+    name: str
+    module: str
+    values: dict
+    populations: list
+    projections: list   # its own projection entries (dicts), named at the end
+    children: list
+    location: Location
+
+    def freeze(self) -> ModuleInstance:
+        return ModuleInstance(name=self.name, module=self.module, params=self.values,
+                              populations=tuple(self.populations),
+                              projections=tuple(item["name"] for item in self.projections
+                                                if isinstance(item, dict)
+                                                and isinstance(item.get("name"), str)),
+                              children=tuple(c.freeze() for c in self.children),
+                              location=self.location)
 
 
 class Flattener:
@@ -183,9 +228,11 @@ class Flattener:
         self.modules, self.src = modules, src
         self.populations: list = []  # (flattened name, spec, path in the file, instance)
         self.lists: dict = {kind: [] for kind in LISTS}  # (spec, path in the file, instance)
-        self.taken: set = set()      # projection names given so far, in flat order
-        self.sizes: dict = {}        # (module, parameter values) -> entries it flattens to
+        self.named: set = set()      # projection names the file writes (flattened)
+        self.unnamed: list = []      # (entry, local pre, local post, index, prefix, path, src)
+        self.sizes: dict = {}        # (module, parameter values) -> (entries, the values)
         self.params_at: dict = {}    # (instance, path in the file) -> parameter standing there
+        self.counted: dict = {}      # id of a list or mapping -> values in it, each counted
 
     def top(self, doc: dict) -> tuple[dict, FlatSource, ModuleInstance]:
         src = self.src
@@ -202,9 +249,9 @@ class Flattener:
             if f.name in own_pops:
                 raise src.fail(f.path + ("name",), f"{f.name} is both a population and an "
                                                    f"instance")
-        self.taken = set(_names(own["projections"]))
         children = [self.instance(name, f.module, f.values, f.path)
                     for f in found for name in f.names("")]
+        self.name_the_rest(set(_names(own["projections"])))
         flat = {key: value for key, value in doc.items() if key not in TOP_KEYS}
         flat["populations"], origins = dict(own_pops), {}
         for name, spec, path, instance in self.populations:
@@ -218,16 +265,25 @@ class Flattener:
             for spec, path, instance in self.lists[kind]:
                 origins[(kind, len(flat[kind]))] = (path, instance)
                 flat[kind].append(spec)
+        values = 0
+        for spec, path, instance in [(spec, path, inst) for _, spec, path, inst in
+                                     self.populations] + [e for k in LISTS for e in self.lists[k]]:
+            values += self._values(spec)
+            if values > MAX_VALUES:
+                raise InstanceSource(src.file, src.lines, instance=instance).fail(
+                    path, f"the file flattens to more than {MAX_VALUES:,} values: a parameter "
+                          f"passed down doubles, or large values stand in many instances")
         root = ModuleInstance(name="", module="", populations=tuple(own_pops),
                               projections=tuple(_names(own["projections"])),
-                              children=tuple(children), location=src.location(()))
+                              children=tuple(c.freeze() for c in children),
+                              location=src.location(()))
         return flat, FlatSource(src.file, src.lines, origins, self.params_at), root
 
     def check_size(self, found: list[Found], own: int) -> None:
         """Refuse, before expanding anything, a file that flattens to more than MAX_ENTRIES."""
         total = own
         for f in found:
-            total += f.copies * (1 + self.size(f.module, f.values, f.name))
+            total += f.copies * (1 + self.size(f.module, f.values, f.first))
             if total > MAX_ENTRIES:
                 raise self.src.fail(f.path, f"the file flattens to more than {MAX_ENTRIES:,} "
                                             f"populations, projections, probes, currents and "
@@ -237,18 +293,20 @@ class Flattener:
     def size(self, module: str, values: dict, name: str) -> int:
         """Entries one instance flattens to, itself not counted (once per module and
         parameter values); the count stops soon after it passes MAX_ENTRIES."""
-        key = (module, repr(values))
+        # values by identity: a parameter passed down is the same object at every level (a
+        # repr could be as large as the values it prints); the memo keeps them alive
+        key = (module, tuple((k, id(v)) for k, v in values.items()))
         if key not in self.sizes:
             body = self.modules[module]
             src = InstanceSource(self.src.file, self.src.lines, instance=name)
             n = len(body.get("populations", {})) + sum(len(body.get(k, [])) for k in LISTS)
             for f in self.instances(body.get("instances", []), ("modules", module, "instances"),
                                     values, src):
-                n += f.copies * (1 + self.size(f.module, f.values, f"{name}.{f.name}"))
+                n += f.copies * (1 + self.size(f.module, f.values, f"{name}.{f.first}"))
                 if n > MAX_ENTRIES:
                     break
-            self.sizes[key] = n
-        return self.sizes[key]
+            self.sizes[key] = (n, values)
+        return self.sizes[key][0]
 
     def instances(self, raw: object, path: Path, values: dict | None,
                   src: Source) -> list[Found]:
@@ -291,6 +349,9 @@ class Flattener:
                 if value is None:
                     raise src.fail(where, f"module {of} needs a value for parameter {key!r} "
                                           f"(it has no default)")
+                if self._values(value) > MAX_VALUES:
+                    raise src.fail(where + ("params", key), f"the value of parameter {key!r} "
+                                                            f"is more than {MAX_VALUES:,} values")
             out.append(Found(name, count, of, chosen, where))
         return out
 
@@ -319,8 +380,10 @@ class Flattener:
             for j, item in enumerate(body.get(kind, [])):
                 where = base + (kind, j)
                 item = self._substitute(item, values, where, name)
-                if kind == "projections" and isinstance(item, dict):
-                    self._name(item, j, prefix, where, src)
+                if isinstance(item, dict):  # a copy: a parameter's mapping is shared
+                    item = dict(item)
+                    if kind == "projections":
+                        self._name(item, j, prefix, where, src)
                 own[kind].append((item, where))
                 self.lists[kind].append((item, where, name))
         children = [self.instance(inner, f.module, f.values, f.path)
@@ -331,31 +394,44 @@ class Flattener:
             for item, where in items:
                 if isinstance(item, dict):
                     _scope(item, keys, visible, prefix, where, src)
-        return ModuleInstance(name=name, module=module, params=values,
-                              populations=tuple(own_pops),
-                              projections=tuple(item["name"] for item, _ in own["projections"]
-                                                if isinstance(item, dict)
-                                                and isinstance(item.get("name"), str)),
-                              children=tuple(children), location=src.location(path))
+        return Node(name=name, module=module, values=values, populations=own_pops,
+                    projections=[item for item, _ in own["projections"]], children=children,
+                    location=src.location(path))
 
     def _name(self, item: dict, index: int, prefix: str, where: Path, src: Source) -> None:
-        """The projection's flattened name: its own, prefixed, or the default built from its
-        local pre and post (`_<index>` when that is taken, in flat order, §4.4)."""
+        """A name the file writes, prefixed; an entry without one waits for name_the_rest."""
         if "name" in item:
             if isinstance(item["name"], str):  # else the loader says what is wrong
                 item["name"] = prefix + item["name"]
-                self.taken.add(item["name"])
-            return
-        if not (isinstance(item.get("pre"), str) and isinstance(item.get("post"), str)):
-            return
-        local = default_projection_name(item["pre"], item["post"], index, ())
-        if prefix + local in self.taken:
-            local = f"{local}_{index}"
-        if prefix + local in self.taken:
-            raise src.fail(where, f"the default name {prefix + local!r} is taken by another "
-                                  f"projection: give this one a name")
-        item["name"] = prefix + local
-        self.taken.add(item["name"])
+                self.named.add(item["name"])
+        elif isinstance(item.get("pre"), str) and isinstance(item.get("post"), str):
+            self.unnamed.append((item, item["pre"], item["post"], index, prefix, where, src))
+
+    def name_the_rest(self, top_level: set) -> None:
+        """Default names, in flat order: PRE_to_POST from the local names, prefixed;
+        `_<index>` (its index in its body) when the top level, a name the file writes or an
+        earlier default already has it (§4.4, §8.1)."""
+        taken = top_level | self.named
+        for item, pre, post, index, prefix, where, src in self.unnamed:
+            name = prefix + default_projection_name(pre, post, index, ())
+            if name in taken:
+                name = f"{name}_{index}"
+            if name in taken:
+                raise src.fail(where, f"the default name {name!r} is taken by another "
+                                      f"projection: give this one a name")
+            item["name"] = name
+            taken.add(name)
+
+    def _values(self, value: object) -> int:
+        """How many values `value` holds, each list or mapping counted once per place it
+        stands (a shared one is counted once and remembered)."""
+        if not isinstance(value, (list, dict)):
+            return 1
+        found = self.counted.get(id(value))
+        if found is None:
+            inner = value.values() if isinstance(value, dict) else value
+            found = self.counted[id(value)] = (1 + sum(self._values(v) for v in inner), value)
+        return found[0]
 
     def _substitute(self, value: object, values: dict, path: Path, instance: str) -> object:
         src = InstanceSource(self.src.file, self.src.lines, instance=instance)

@@ -4,6 +4,7 @@ report and the chip image."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -26,11 +27,17 @@ class Mapping:
     def neuron_cores(self, pop: str, size: int) -> np.ndarray:
         """Global core of each neuron of `pop` (−1 for unplaced spike sources)."""
         out = np.full(size, -1, np.int64)
-        if pop not in self.populations:
-            return out
-        for k in np.flatnonzero(self.block_pop == self.populations.index(pop)):
+        for k in self._blocks_of.get(pop, ()):
             out[self.block_start[k]:self.block_stop[k]] = self.block_core[k]
         return out
+
+    @cached_property
+    def _blocks_of(self) -> dict[str, np.ndarray]:
+        """The blocks of each population, found once (a network of many populations, from
+        modules, asks for every one of them)."""
+        order = np.argsort(self.block_pop, kind="stable")
+        bounds = np.searchsorted(self.block_pop[order], np.arange(len(self.populations) + 1))
+        return {name: order[bounds[i]:bounds[i + 1]] for i, name in enumerate(self.populations)}
 
     @property
     def cores(self) -> np.ndarray:

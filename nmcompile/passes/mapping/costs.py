@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nmcompile.ir import Network
+from nmcompile.ir import Network, Projection
 
 DELAY_SLOT_WORDS = 1  # synaptic words per extra delay slot per neuron (ESTIMATE, see above)
 
@@ -46,11 +46,11 @@ def population_offsets(net: Network) -> dict[str, int]:
     return out
 
 
-def incoming_synapses(net: Network, post: str) -> IncomingSynapses:
-    """Gather every projection into `post`, sorted by post row, with the axon bookkeeping."""
+def incoming_synapses(net: Network, post: str, offsets: dict[str, int],
+                      projs: list[Projection]) -> IncomingSynapses:
+    """Gather the projections into `post` (`projs`, those with synapses), sorted by post row,
+    with the axon bookkeeping; `offsets`: population_offsets(net)."""
     n = net.populations[post].size
-    offsets = population_offsets(net)
-    projs = [p for p in net.projections if p.post == post and p.n_synapses]
     if not projs:
         zeros = np.zeros(n, np.int64)
         return IncomingSynapses(np.zeros(n + 1, np.int64), np.zeros(0, np.int64),
@@ -101,4 +101,9 @@ class PopulationCosts:
 
 
 def population_costs(net: Network) -> PopulationCosts:
-    return PopulationCosts({p.name: incoming_synapses(net, p.name) for p in net.neuron_populations()})
+    offsets, into = population_offsets(net), {}
+    for proj in net.projections:  # grouped once: a network of many populations (modules)
+        if proj.n_synapses:       # would otherwise scan every projection for each of them
+            into.setdefault(proj.post, []).append(proj)
+    return PopulationCosts({p.name: incoming_synapses(net, p.name, offsets, into.get(p.name, []))
+                            for p in net.neuron_populations()})

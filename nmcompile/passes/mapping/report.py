@@ -87,7 +87,8 @@ class MappingReport:
     def _instance_lines(self) -> list[str]:
         if not self.instances:
             return []
-        names = ["  " * row["depth"] + row["name"] for row in self.instances]
+        names = ["  " * row["depth"] + (row["name"] or "(whole network)")
+                 for row in self.instances]
         width = max(len(n) for n in names)
         mod = max(len(row["module"]) for row in self.instances)
         spikes = "spikes" in self.instances[0]
@@ -139,7 +140,7 @@ def _by_instance(net: Network, gcore: np.ndarray, spikes: np.ndarray | None) -> 
     for depth, inst in net.modules.walk():
         cores = [gcore[offsets[p]:offsets[p] + sizes[p]] for p in inst.all_populations()]
         cores = np.concatenate(cores) if cores else np.empty(0, np.int64)
-        row = dict(name=inst.name or "(whole network)", module=inst.module, depth=depth,
+        row = dict(name=inst.name, module=inst.module, params=inst.params, depth=depth,
                    neurons=int(totals[inst.name][0]), synapses=int(totals[inst.name][1]),
                    cores=int(np.unique(cores[cores >= 0]).size))
         if spikes is not None:

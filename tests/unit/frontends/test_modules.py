@@ -408,8 +408,8 @@ def test_compile_report_by_instance(modular, tmp_path, capsys):
     fired = {name: int(steps.size) for name, (steps, _) in run.spikes.items()}
     spikes = instance_totals(net.modules, fired, {})
     totals = expected_totals(net)
-    assert [r["name"] for r in rows] == ["(whole network)", "c0", "c1", "row.0", "row.1",
-                                         "big", "big.a"]
+    assert [r["name"] for r in rows] == ["", "c0", "c1", "row.0", "row.1", "big", "big.a"]
+    assert [r["params"] for r in rows[1:3]] == [inst.params for inst in net.modules.children[:2]]
     assert [r["depth"] for r in rows] == list(DEPTH.values())
     assert [r["module"] for r in rows] == ["", "column", "column", "column", "column", "area",
                                            "column"]
@@ -486,13 +486,13 @@ def test_errors_inside_nested_instances_name_them():
                                                "params": {"n": "$n"}}]}
     with pytest.raises(InputError) as info:
         load_document(doc({"leaf": LEAF, "area": area}, [{"module": "area", "name": "big"}]))
-    assert str(info.value) == ("<document>: modules.leaf.populations.p.size (instance big.a, parameter n): "
-                               "must be an integer ≥ 1, got 0")
+    assert str(info.value) == ("<document>: modules.leaf.populations.p.size (instance big.a, "
+                               "parameter n): must be an integer ≥ 1, got 0")
     outer = {"instances": [{"module": "leaf", "name": "a", "params": {"n": "$size"}}]}
     with pytest.raises(InputError) as info:
         load_document(doc({"leaf": LEAF, "outer": outer}, [{"module": "outer", "name": "o"}]))
-    assert str(info.value).startswith("<document>: modules.outer.instances[0].params.n "
-                                      "(instance o): no parameter named 'size'")
+    assert str(info.value) == ("<document>: modules.outer.instances[0].params.n: no parameter "
+                               "named 'size': the module declares none")  # found unexpanded
 
 
 def test_instance_module_and_name_are_not_parameters():
@@ -549,3 +549,74 @@ def test_default_projection_names_never_clash_across_scopes():
                             [{"module": "area", "name": "big"}]))
     assert [p.name for p in net.projections] == ["big.a.exc_to_hub", "big.a.exc_to_hub_0"]
     assert [p.post for p in net.projections] == ["big.hub", "big.a.hub"]
+
+
+# -- from a second reading -------------------------------------------------------------------
+def test_a_mapping_given_as_a_parameter_is_not_shared_between_instances():
+    rec = {"pre": "exc", "post": "exc", "connect": "all_to_all", "weight": 0.1}
+    col = {"params": {"rec": rec},
+           "populations": {"exc": {"model": "lif", "size": 4, **LIF_E}},
+           "projections": ["$rec"], "probes": [{"population": "exc", "var": "v"}]}
+    document = doc({"col": col}, [{"module": "col", "name": "c0"},
+                                  {"module": "col", "name": "c1"}])
+    net = load_document(document)
+    assert [(p.name, p.pre, p.post) for p in net.projections] == [
+        ("c0.exc_to_exc", "c0.exc", "c0.exc"), ("c1.exc_to_exc", "c1.exc", "c1.exc")]
+    assert rec == {"pre": "exc", "post": "exc", "connect": "all_to_all", "weight": 0.1}
+    assert net.modules.children[1].params["rec"] == rec
+    assert load_document(document) == net  # the document itself is left as it was
+
+
+def test_a_parameter_that_doubles_at_every_level_is_refused_at_once():
+    """["$x", "$x"] passed down 30 levels would be 2^30 values: refused where it passes
+    flattening's limit, before anything is expanded or copied."""
+    mods = {"m0": {"params": {"x": 1}, "populations": {"p": {"model": "lif", "size": 1, **LIF_E}}}}
+    for i in range(1, 31):
+        mods[f"m{i}"] = {"params": {"x": 1}, "instances": [
+            {"module": f"m{i - 1}", "name": "a", "params": {"x": ["$x", "$x"]}}]}
+    with pytest.raises(InputError, match=r"the value of parameter 'x' is more than "
+                                         r"20,000,000 values"):
+        load_document(doc(mods, [{"module": "m30", "name": "top"}]))
+
+
+def test_names_end_where_they_seem_to():
+    """A name with a final newline passed NAME_RE's "$" (and broke the saved file's comment)."""
+    col = {"populations": {"exc": {"model": "lif", "size": 1, **LIF_E}}}
+    with pytest.raises(InputError, match="module name must use letters"):
+        load_document(doc({"col\n": col}, [{"module": "col\n", "name": "c0"}]))
+    with pytest.raises(InputError, match="instance name must use letters"):
+        load_document(doc({"col": col}, [{"module": "col", "name": "c0\n"}]))
+
+
+def test_a_default_name_gives_way_to_a_name_written_later_in_the_file():
+    col = {"populations": {"exc": {"model": "lif", "size": 4, **LIF_E}},
+           "projections": [{"name": "exc_to_hub", "pre": "exc", "post": "exc",
+                            "connect": "all_to_all", "weight": 0.1}]}
+    area = {"populations": {"hub": {"model": "lif", "size": 4, **LIF_E}},
+            "instances": [{"module": "col", "name": "a"}],
+            "projections": [{"pre": "a.exc", "post": "hub", "connect": "one_to_one",
+                             "weight": 0.3}]}
+    net = load_document(doc({"col": col, "area": area}, [{"module": "area", "name": "big"}]))
+    assert [(p.name, p.post) for p in net.projections] == [
+        ("big.a.exc_to_hub_0", "big.hub"), ("big.a.exc_to_hub", "big.a.exc")]
+
+
+def test_an_unused_module_is_checked_for_the_parameters_it_names():
+    good = {"populations": {"exc": {"model": "lif", "size": 1, **LIF_E}}}
+    unused = {"params": {"n": 2}, "populations": {"x": {"model": "lif", "size": "$m", **LIF_E}}}
+    with pytest.raises(InputError) as info:
+        load_document(doc({"good": good, "unused": unused}, [{"module": "good", "name": "g"}]))
+    assert str(info.value) == ("<document>: modules.unused.populations.x.size: no parameter "
+                               "named 'm'; known: n")
+
+
+def test_the_builder_refuses_a_second_definition_under_one_name():
+    b = NetworkBuilder("demo")
+    b.module("m")
+    with pytest.raises(InputError, match=r"^<builder demo>: module 'm' is defined twice$"):
+        b.module("m")
+    col = b.module("col")
+    col.lif("exc", size=1, **LIF_E)
+    with pytest.raises(InputError, match=r"^<builder demo>: module col: population 'exc' is "
+                                         r"defined twice$"):
+        col.lif("exc", size=2, **LIF_E)
