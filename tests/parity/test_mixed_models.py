@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.lava]
 MODELS = ("lif", "izhikevich", "adaptive_lif")
 SETTINGS = dict(derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-N_FLOAT, N_FIXED = 30, 30
+N_FLOAT, N_FIXED = 30, 60
 
 
 def _spiking_kinds(net, result) -> set[str]:
@@ -69,11 +69,10 @@ def test_fixed_backends_are_bit_exact_on_mixed_model_networks():
 
     check()
     assert len(seen) >= N_FIXED
-    # Every model spiked in some networks. Which networks Hypothesis draws depends on what ran
-    # before in the session (measured: one model spiked in 6 of 30 networks after
-    # test_lava_vs_brian2, in more when this test ran alone), so the bounds leave room for
-    # that; test_float_backends_agree_on_mixed_model_networks and 120 undirected random
-    # networks (bit-exact, 2026-12-01) add the evidence.
+    # Every model spiked in many networks, or this proves little. (The examples no longer
+    # depend on what ran before: tests/conftest.py. With 30 examples Hypothesis draws mostly
+    # small networks, LIF spiked in 2; with 60: LIF 25, Izhikevich 27, adaptive 15, two or
+    # more models in 20.)
     for kind in MODELS:
-        assert sum(1 for s in seen if kind in s) > N_FIXED // 10, kind
-    assert sum(1 for s in seen if len(s) >= 2) > N_FIXED // 10  # models driving each other
+        assert sum(1 for s in seen if kind in s) > N_FIXED // 5, kind
+    assert sum(1 for s in seen if len(s) >= 2) > N_FIXED // 5  # models driving each other
