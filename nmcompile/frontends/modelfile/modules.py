@@ -355,7 +355,7 @@ class Flattener:
             out.append(Found(name, count, of, chosen, where))
         return out
 
-    def instance(self, name: str, module: str, values: dict, path: Path) -> ModuleInstance:
+    def instance(self, name: str, module: str, values: dict, path: Path) -> Node:
         """Flatten one instance: its own populations, projections, probes and currents, then
         its instances'; own entries are checked against what the body can see at the end."""
         src, body = InstanceSource(self.src.file, self.src.lines, instance=name), \
