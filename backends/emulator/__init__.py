@@ -16,7 +16,8 @@ class EmulatorBackend(Backend):
 
     Overflows (LIF: wraps of u, saturations of v; each model's in models/*.py OVERFLOW) are
     counted per population into meta["overflow"]; options["strict"] makes the first one a
-    RunError. Traces are in register units.
+    RunError. options["threads"] sets the threads (default: the cores available, one per
+    2,000 neurons at most); every count gives the same result. Traces are in register units.
     """
 
     name = "emulator"
@@ -24,4 +25,5 @@ class EmulatorBackend(Backend):
 
     def run(self, model: QuantizedNetwork, steps: int, *, options: dict) -> Result:
         from .engine import emulate
-        return emulate(model, steps, strict=bool(options.get("strict", False)))
+        return emulate(model, steps, strict=bool(options.get("strict", False)),
+                       threads=options.get("threads"))

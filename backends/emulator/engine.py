@@ -2,15 +2,22 @@
 
 Step t: every neuron takes its input for t from the ring and updates; a spike, of a neuron
 or a source, is delivered d >= 1 steps ahead, so it never reaches step t itself and the
-order of populations does not matter. The whole loop is one compiled kernel (kernel.py:
-run_steps, or run_steps_with_variants when a population is not plain LIF: a LIF variant of
-DESIGN §2.5, Izhikevich, adaptive LIF); Python only builds its arrays (registers by models/,
-one module per model kind) and reads them back.
+order of populations does not matter. Delivery can therefore wait: the kernel runs blocks of
+as many steps as the shortest delay, and delivers a block's spikes at the start of the next
+one. Workers (threads) own contiguous ranges of neurons and the synapses onto them
+(partition.py, synapses.py); integer sums do not depend on their order, so every thread
+count gives the same registers, spikes and overflow counts (DESIGN §9).
+
+The whole loop is one compiled kernel (kernel.py: run_blocks, or run_blocks_with_variants
+when a population is not plain LIF: a LIF variant of DESIGN §2.5, Izhikevich, adaptive LIF;
+each also on threads); Python only builds its arrays (registers by models/, one module per
+model kind) and reads them back.
 """
 from __future__ import annotations
 
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from nmcompile.diagnostics import RunError
@@ -18,9 +25,13 @@ from nmcompile.ir import QuantizedNetwork, fixed_current, source_spikes
 from nmcompile.result import Result
 
 from . import kernel
-from .kernel import run_steps, run_steps_with_variants
 from .models import REGISTRY
+from .partition import indegrees, split, worker_count
 from .synapses import build_synapses
+
+KERNELS = {(False, False): kernel.run_blocks, (True, False): kernel.run_blocks_with_variants,
+           (False, True): kernel.run_blocks_threads,
+           (True, True): kernel.run_blocks_threads_with_variants}
 
 
 class Neurons(NamedTuple):
@@ -33,21 +44,36 @@ class Neurons(NamedTuple):
     state: np.ndarray     # (kernel.STATE_ROWS, neurons): registers, from their initial values
     refractory_left: np.ndarray  # per neuron: steps it stays refractory (LIF variants)
     current: np.ndarray   # (steps, neurons with a current) int32 registers, or (0, 0)
-    ring: np.ndarray      # (max delay + 1, neurons): row t mod R holds the input summed for t
+    ring: np.ndarray      # (R, neurons), R a power of 2 > max delay: row t mod R is t's input
     overflow: np.ndarray  # (populations, kernel.N_OVERFLOW): models/*.py OVERFLOW counters
 
 
 class Record(NamedTuple):
-    """What the kernel writes out: probed registers, spikes, and the strict-mode stop."""
+    """What the kernel writes out: probed registers and spikes."""
 
     probe_at: np.ndarray   # trace column c is state.flat[probe_at[c]] (row · neurons + neuron)
     trace: np.ndarray      # (steps, columns) int32
-    spike_t: np.ndarray    # spikes as (step, column), up to the count run_steps returns
+    spike_t: np.ndarray    # spikes as (step, column), up to the count run_blocks returns
     spike_n: np.ndarray
-    event: np.ndarray      # strict mode: population, step, register (OVERFLOW index), neuron
 
 
-def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False) -> Result:
+class Work(NamedTuple):
+    """Each worker's share: its neurons, its spikes of the last two blocks, its counters."""
+
+    bounds: np.ndarray            # worker k owns ring columns bounds[k] … bounds[k + 1] − 1
+    first_population: np.ndarray  # per worker: the population of its first neuron
+    spike_n: np.ndarray    # (2, workers, block · largest range) int64: a block's spikes,
+    step_ptr: np.ndarray   # (2, workers, block + 1): … step s's are [ptr[s − b0], ptr[s − b0 + 1])
+    probe_ptr: np.ndarray  # worker k records trace columns probe_column[ptr[k] … ptr[k+1]−1]
+    probe_column: np.ndarray
+    overflow: np.ndarray   # (workers, populations, kernel.N_OVERFLOW) counters
+    first: np.ndarray      # strict mode: (workers, populations, kinds) first neuron, or −1
+    event_step: np.ndarray  # strict mode: per worker, the step of its first overflow, or −1
+
+
+def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False,
+            threads: int | None = None) -> Result:
+    """Run `qnet` for `steps` steps on `threads` threads (default: partition.worker_count)."""
     net = qnet.network
     names = list(qnet.populations)  # neuron populations first (ring columns), then sources
     names += [name for name, pop in net.populations.items() if pop.is_source]
@@ -55,27 +81,60 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False) -> Resu
     offset = dict(zip(names, start.tolist()))
     n_pops, n_pre = len(qnet.populations), int(start[-1])
     neurons = _neurons(qnet, start[:n_pops + 1], steps)
-    syn = build_synapses(qnet, offset, n_pre)
+    n_neurons = neurons.ring.shape[1]
+    workers = worker_count(threads, n_neurons)
+    bounds = split(indegrees(qnet, offset, n_neurons) + 1, workers)
+    syn = build_synapses(qnet, offset, n_pre, bounds)
     src_ptr, src_pre = _source_events(net, steps, offset, n_pre)
     probes = [(p.population, p.var) for p in net.probes if p.population in qnet.populations]
     record = _record(qnet, probes, offset, steps)
+    block = min_delay(qnet)
+    work = _work(neurons, record, bounds, block)
 
-    plain = np.all(neurons.model == kernel.LIF_PLAIN)
-    run = run_steps if plain else run_steps_with_variants
+    run = KERNELS[(not np.all(neurons.model == kernel.LIF_PLAIN), workers > 1)]
+    if workers > 1:  # more workers than numba's threads share them (tests split 3 ways on 2)
+        numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))
     t, n_spikes = 0, 0
     while True:
-        t, n_spikes = run(t, steps, strict, neurons, syn, src_ptr, src_pre, record, n_spikes)
-        if t == steps or record.event[0] >= 0:
+        t, n_spikes = run(t, steps, block, strict, neurons, syn, src_ptr, src_pre, work, record,
+                          n_spikes)
+        if t == steps or work.event_step.max() >= 0:
             break
         # stopped early because the spike buffer could fill up: double it and go on
         record = record._replace(spike_t=np.concatenate((record.spike_t, record.spike_t)),
                                  spike_n=np.concatenate((record.spike_n, record.spike_n)))
-    if record.event[0] >= 0:
-        pop, step, register, neuron = record.event.tolist()
+    if work.event_step.max() >= 0:
+        pop, step, register, neuron = _first_overflow(neurons, work)
         _, what = _module(qnet, names[pop]).OVERFLOW[register]
         raise RunError(f"population {names[pop]}: {what} at step {step}, neuron {neuron} "
                        f"(strict mode)")
-    return _result(qnet, neurons, record, n_spikes, probes)
+    neurons = neurons._replace(overflow=work.overflow.sum(axis=0))
+    result = _result(qnet, neurons, record, n_spikes, probes)
+    result.meta["threads"] = workers
+    return result
+
+
+def min_delay(qnet: QuantizedNetwork) -> int:
+    """The shortest delay of any synapse (steps): spikes may wait this long for delivery."""
+    return max(1, min([int(p.delay.min()) for p in qnet.projections if p.delay.size],
+                      default=1))
+
+
+def _first_overflow(neurons: Neurons, work: Work) -> tuple[int, int, int, int]:
+    """Strict mode: (population, step, register, neuron) of the first overflow as one worker
+    stepping population after population would meet it: the earliest step, the first
+    population in it; for LIF a wrap of u before a saturation of v, for the other models the
+    first neuron and its first register in step order."""
+    step = int(work.event_step[work.event_step >= 0].min())
+    first = work.first[work.event_step == step]  # (workers, populations, kinds)
+    first = np.where(first >= 0, first, np.iinfo(np.int64).max).min(axis=0)
+    pop = int(np.flatnonzero((first < np.iinfo(np.int64).max).any(axis=1))[0])
+    row = first[pop]
+    if neurons.model[pop] in (kernel.LIF_PLAIN, kernel.LIF_VARIANT):
+        kind = 0 if row[0] < np.iinfo(np.int64).max else 1
+    else:
+        kind = int(np.argmin(row))  # argmin: the lowest kind among those at the first neuron
+    return pop, step, kind, int(row[kind])
 
 
 def _module(qnet: QuantizedNetwork, name: str):
@@ -111,7 +170,7 @@ def _neurons(qnet: QuantizedNetwork, start: np.ndarray, steps: int) -> Neurons:
                    model=np.array([r.model for r in registers], np.int64),
                    bias=np.concatenate([r.bias for r in registers] or [[]]).astype(np.int64),
                    state=state, refractory_left=np.zeros(n_neurons, np.int64), current=current,
-                   ring=np.zeros((max_delay + 1, n_neurons), np.int64),
+                   ring=np.zeros((1 << max_delay.bit_length(), n_neurons), np.int64),
                    overflow=np.zeros((len(registers), kernel.N_OVERFLOW), np.int64))
 
 
@@ -124,8 +183,28 @@ def _record(qnet: QuantizedNetwork, probes: list[tuple[str, str]], offset: dict[
     capacity = 16 * n_neurons + 1024
     return Record(probe_at=probe_at.astype(np.int64),
                   trace=np.zeros((steps, probe_at.size), np.int32),
-                  spike_t=np.empty(capacity, np.int64), spike_n=np.empty(capacity, np.int64),
-                  event=np.full(4, -1, np.int64))
+                  spike_t=np.empty(capacity, np.int64), spike_n=np.empty(capacity, np.int64))
+
+
+def _work(neurons: Neurons, record: Record, bounds: np.ndarray, block: int) -> Work:
+    workers, n_pops = bounds.size - 1, neurons.start.size - 1
+    n_neurons = neurons.ring.shape[1]
+    probe_neuron = record.probe_at % max(n_neurons, 1)
+    probe_worker = np.searchsorted(bounds, probe_neuron, side="right") - 1
+    probe_column = np.argsort(probe_worker, kind="stable")
+    largest = int(np.diff(bounds).max()) if workers else 0
+    return Work(
+        bounds=bounds,
+        first_population=np.maximum(
+            np.searchsorted(neurons.start, bounds[:-1], side="right") - 1, 0).astype(np.int64),
+        spike_n=np.zeros((2, workers, block * largest), np.int64),
+        step_ptr=np.zeros((2, workers, block + 1), np.int64),
+        probe_ptr=np.searchsorted(probe_worker[probe_column], np.arange(workers + 1)).astype(
+            np.int64),
+        probe_column=probe_column.astype(np.int64),
+        overflow=np.zeros((workers, n_pops, kernel.N_OVERFLOW), np.int64),
+        first=np.full((workers, n_pops, kernel.N_OVERFLOW), -1, np.int64),
+        event_step=np.full(workers, -1, np.int64))
 
 
 def _result(qnet: QuantizedNetwork, neurons: Neurons, record: Record, n_spikes: int,

@@ -1,7 +1,7 @@
 """The compiled part of the emulator: the integer step of every neuron model (LIF as Lava's
 PyLifModelBitAcc and nmcompile's own bit-accurate LIF for the variants of DESIGN §2.5,
 Izhikevich as nmcompile's fixed point of §2.6, adaptive LIF as Lava's PyATRLIFModelFixed of
-§2.7) and event-driven delivery.
+§2.7), event-driven delivery, and the block loop that runs them on one or more workers.
 
 All compiled code, and every constant it reads, lives in this one file on purpose: numba's
 disk cache (compiled once per machine) is invalidated by this file's timestamp only, so code
@@ -9,8 +9,13 @@ or constants taken from another module would be served stale after an edit there
 
 Values are int64 scalars; wrap_int32 wraps them where numpy's int32 arithmetic in Lava's
 models would (see lava_semantics.py for the list). A network whose populations are all plain
-LIF runs `run_steps`, any other `run_steps_with_variants`: the same source, compiled without
-and with the dispatch to the other population steps (model_population).
+LIF runs `run_blocks`, any other `run_blocks_with_variants`: the same source, compiled without
+and with the dispatch to the other population steps (model_population); `…_threads` are the
+same on threads.
+
+Workers (threads) each own a contiguous range of neurons (engine.py: partition) and the
+synapses onto them (synapses.py): a block of steps is one parallel region, in which each
+worker delivers the previous block's spikes into its own neurons, then updates them.
 
 Every neuron's registers are a column of `state` (STATE_ROWS × neurons), one row per
 register; what a row holds depends on the population's model (models/*.py: ROWS):
@@ -22,7 +27,7 @@ register; what a row holds depends on the population's model (models/*.py: ROWS)
 """
 from __future__ import annotations
 
-from numba import njit
+from numba import njit, prange
 
 DECAY_SHIFT = 12
 MAX_UV = 1 << 23  # LIF's u and v, adaptive i and v are 24-bit registers
@@ -117,40 +122,6 @@ def times(x, mantissa, shift):
 
 
 @njit(cache=True)
-def deliver(syn, pre, t, ring, n_touched):
-    """Add the synapses of pre neuron `pre`, spiking at step t; returns the new touched count."""
-    length = ring.shape[0]
-    for s in range(syn.ptr[pre], syn.ptr[pre + 1]):
-        k = syn.sum_of[s]
-        if k < 0:
-            ring[(t + syn.delay[s]) % length, syn.post[s]] += syn.weight[s]
-        else:
-            if syn.sums[k] == 0:
-                syn.touched[n_touched] = k
-                n_touched += 1
-            syn.sums[k] += syn.weight[s]
-    return n_touched
-
-
-@njit(cache=True)
-def flush(syn, t, ring, n_touched):
-    """Shift the step sums touched at step t (arithmetic right shift: floor) into the ring."""
-    length = ring.shape[0]
-    for i in range(n_touched):
-        k = syn.touched[i]
-        ring[(t + syn.sum_delay[k]) % length, syn.sum_post[k]] += syn.sums[k] >> syn.sum_shift[k]
-        syn.sums[k] = 0
-
-
-@njit(cache=True)
-def fire(i, t, ring, record, syn, n_spikes, n_touched):
-    """Record neuron i's spike at step t and deliver it: (spike count, touched sums)."""
-    record.spike_t[n_spikes] = t
-    record.spike_n[n_spikes] = i
-    return n_spikes + 1, deliver(syn, i, t, ring, n_touched)
-
-
-@njit(cache=True)
 def current_shift(neurons, p):
     """(whether population p has a current, s): neuron i's current is column i − s."""
     column = neurons.params[p, CURRENT]
@@ -165,22 +136,119 @@ def drive(bias, current, t, i, has_current, shift):
     return bias[i]
 
 
+
+# columns of the per-projection table (synapses.py fills it): a synapse adds
+# ((code + OFFSET) · SIGN) << SHIFT, into the ring directly (SUMMED 0) or into its step sum
+# at SUM_BASE + (delay − DMIN) · POST_SIZE + (post − POST_START), floor-shifted right by
+# SUM_SHIFT into the ring once the step's spikes are all in (SUMMED 1)
+SHIFT, SIGN, OFFSET, SUMMED, SUM_SHIFT, SUM_BASE, DMIN, POST_START, POST_SIZE = range(9)
+N_PROJECTION_COLUMNS = POST_SIZE + 1
+
+
 @njit(cache=True, inline="always")
-def variant_population(p, t, slot, neurons, record, syn, n_spikes, n_touched):
-    """Step t of LIF population p with nmcompile's own bit-accurate LIF (DESIGN §2.5): a bias
-    per neuron plus this step's current, refractory counters (steps each neuron stays
-    refractory), subtract reset. Otherwise as the plain loop in run_steps; returns (spike
-    count, touched sums, first overflow: 0 a wrap of u, 1 a saturation of v, and the neuron
-    (a wrap reported before a saturation, as the plain loop), or -1s)."""
-    params, overflow, ring, left = neurons.params, neurons.overflow, neurons.ring, \
-        neurons.refractory_left
+def deliver(syn, k, pre, s, ring, mask):
+    """Add the synapses of pre neuron `pre`, spiking at step s, whose post worker k owns."""
+    for g in range(syn.seg_ptr[k, pre], syn.seg_ptr[k, pre + 1]):
+        p = syn.seg_proj[g]
+        shift, sign, offset = syn.proj[p, SHIFT], syn.proj[p, SIGN], syn.proj[p, OFFSET]
+        if syn.proj[p, SUMMED] == 0:
+            for j in range(syn.seg_start[g], syn.seg_start[g + 1]):
+                ring[(s + syn.delay[j]) & mask, syn.post[j]] += ((syn.code[j] + offset)
+                                                                 * sign) << shift
+        else:
+            size = syn.proj[p, POST_SIZE]
+            base = syn.proj[p, SUM_BASE] - syn.proj[p, DMIN] * size - syn.proj[p, POST_START]
+            for j in range(syn.seg_start[g], syn.seg_start[g + 1]):
+                syn.sums[base + syn.delay[j] * size + syn.post[j]] += ((syn.code[j] + offset)
+                                                                       * sign) << shift
+
+
+@njit(cache=True, inline="always")
+def flush(syn, k, pre, s, ring, mask):
+    """Shift the step sums that pre's summed synapses (worker k's) fed at step s into the
+    ring (arithmetic right shift: floor) and zero them; a sum met twice is zero the second
+    time, and a zero sum adds nothing, so walking the step's spikes again finds them all."""
+    for g in range(syn.seg_ptr[k, pre], syn.seg_ptr[k, pre + 1]):
+        p = syn.seg_proj[g]
+        if syn.proj[p, SUMMED] == 0:
+            continue
+        size, right = syn.proj[p, POST_SIZE], syn.proj[p, SUM_SHIFT]
+        base = syn.proj[p, SUM_BASE] - syn.proj[p, DMIN] * size - syn.proj[p, POST_START]
+        for j in range(syn.seg_start[g], syn.seg_start[g + 1]):
+            at = base + syn.delay[j] * size + syn.post[j]
+            if syn.sums[at] != 0:
+                ring[(s + syn.delay[j]) & mask, syn.post[j]] += syn.sums[at] >> right
+                syn.sums[at] = 0
+
+
+@njit(cache=True)
+def deliver_block(k, b0, b1, previous, work, syn, src_ptr, src_pre, ring):
+    """Worker k delivers every spike of steps b0 … b1−1 (every worker's, from buffer
+    `previous`, and the sources') into the neurons it owns, step by step."""
+    mask = ring.shape[0] - 1
+    spikes, step_ptr = work.spike_n[previous], work.step_ptr[previous]
+    for s in range(b0, b1):
+        for other in range(spikes.shape[0]):
+            for x in range(step_ptr[other, s - b0], step_ptr[other, s - b0 + 1]):
+                deliver(syn, k, spikes[other, x], s, ring, mask)
+        for x in range(src_ptr[s], src_ptr[s + 1]):
+            deliver(syn, k, src_pre[x], s, ring, mask)
+        if syn.any_summed:
+            for other in range(spikes.shape[0]):
+                for x in range(step_ptr[other, s - b0], step_ptr[other, s - b0 + 1]):
+                    flush(syn, k, spikes[other, x], s, ring, mask)
+            for x in range(src_ptr[s], src_ptr[s + 1]):
+                flush(syn, k, src_pre[x], s, ring, mask)
+
+
+@njit(cache=True, inline="always")
+def note(first, p, kind, neuron):
+    """Strict mode: the first neuron (of population p) whose register `kind` overflowed."""
+    if first[p, kind] < 0:
+        first[p, kind] = neuron
+
+
+@njit(cache=True, inline="always")
+def plain_population(p, lo, hi, slot, neurons, overflow, first, strict, out, n_out):
+    """Neurons lo … hi−1 of plain LIF population p (Lava's PyLifModelBitAcc: one bias for
+    every neuron, no refractory period, zero reset, no current), one step: the hot path,
+    free of the variants' per-neuron loads and tests. Returns (spikes in `out`, overflowed)."""
+    params, ring, u, v = neurons.params, neurons.ring, neurons.state[0], neurons.state[1]
+    keep_u, keep_v, vth = params[p, KEEP_U], params[p, KEEP_V], params[p, VTH]
+    same_bias, start = params[p, BIAS], neurons.start[p]
+    wraps = saturations = 0
+    for i in range(lo, hi):
+        u[i], v[i], wrapped, saturated, fired = lif_step(u[i], v[i], ring[slot, i], keep_u,
+                                                         keep_v, same_bias, vth, True, 0)
+        ring[slot, i] = 0
+        wraps += wrapped
+        saturations += saturated
+        if strict and wrapped:
+            note(first, p, 0, i - start)
+        if strict and saturated:
+            note(first, p, 1, i - start)
+        if fired:
+            out[n_out] = i
+            n_out += 1
+    overflow[p, 0] += wraps
+    overflow[p, 1] += saturations
+    return n_out, wraps + saturations > 0
+
+
+@njit(cache=True, inline="always")
+def variant_population(p, lo, hi, t, slot, neurons, overflow, first, strict, out, n_out):
+    """Neurons lo … hi−1 of LIF population p, step t, with nmcompile's own bit-accurate LIF
+    (DESIGN §2.5): a bias per neuron plus this step's current, refractory counters (steps
+    each neuron stays refractory), subtract reset. Otherwise as plain_population."""
+    params, ring, left = neurons.params, neurons.ring, neurons.refractory_left
     bias, current = neurons.bias, neurons.current
     u, v = neurons.state[0], neurons.state[1]
     keep_u, keep_v, vth = params[p, KEEP_U], params[p, KEEP_V], params[p, VTH]
     refractory, subtract = params[p, REFRACTORY], params[p, SUBTRACT]
     has_current, shift = current_shift(neurons, p)
-    first_wrap = first_saturation = -1
-    for i in range(neurons.start[p], neurons.start[p + 1]):
+    start = neurons.start[p]
+    wraps = saturations = 0
+    for i in range(lo, hi):
         free = left[i] == 0
         if not free:
             left[i] -= 1
@@ -188,26 +256,26 @@ def variant_population(p, t, slot, neurons, record, syn, n_spikes, n_touched):
         u[i], v[i], wrapped, saturated, fired = lif_step(u[i], v[i], ring[slot, i], keep_u,
                                                          keep_v, b, vth, free, subtract)
         ring[slot, i] = 0
-        if wrapped:
-            overflow[p, 0] += 1
-            if first_wrap < 0:
-                first_wrap = i - neurons.start[p]
-        if saturated:
-            overflow[p, 1] += 1
-            if first_saturation < 0:
-                first_saturation = i - neurons.start[p]
+        wraps += wrapped
+        saturations += saturated
+        if strict and wrapped:
+            note(first, p, 0, i - start)
+        if strict and saturated:
+            note(first, p, 1, i - start)
         if fired:
             left[i] = refractory
-            n_spikes, n_touched = fire(i, t, ring, record, syn, n_spikes, n_touched)
-    if first_wrap >= 0:
-        return n_spikes, n_touched, 0, first_wrap
-    return n_spikes, n_touched, 1 if first_saturation >= 0 else -1, first_saturation
+            out[n_out] = i
+            n_out += 1
+    overflow[p, 0] += wraps
+    overflow[p, 1] += saturations
+    return n_out, wraps + saturations > 0
 
 
 @njit(cache=True, inline="always")
-def izhikevich_population(p, t, slot, neurons, record, syn, n_spikes, n_touched):
-    """Step t of Izhikevich population p in nmcompile's fixed point (DESIGN §2.6), int64
-    throughout (bounded there), each register saturating at ±STATE_LIMIT:
+def izhikevich_population(p, lo, hi, t, slot, neurons, overflow, first, strict, out, n_out):
+    """Neurons lo … hi−1 of Izhikevich population p, step t, in nmcompile's fixed point
+    (DESIGN §2.6), int64 throughout (bounded there), each register saturating at
+    ±STATE_LIMIT:
 
         i  ← sat( D(i, keep_i) + a << 6 )          a: this step's input wrapped to int32
         I  ← i + bias + c[t]
@@ -215,10 +283,9 @@ def izhikevich_population(p, t, slot, neurons, record, syn, n_spikes, n_touched)
         v' ← sat( v + M(T, dt) );   u' ← sat( u + M(M(v' − v_b, b) − M(u, g), dt_a) )
         spike where v' > v_peak: v ← c, u ← sat(u' + d)
 
-    Returns (spike count, touched sums, first overflow: register 0 i, 1 v (T or v'), 2 u
-    (u' or u' + d), and the neuron; its first register in step order; or -1s). Each counter
-    counts at most once per neuron and step."""
-    params, overflow, ring, lo = neurons.params, neurons.overflow, neurons.ring, neurons.start[p]
+    Overflow kinds: 0 i, 1 v (T or v'), 2 u (u' or u' + d); each counts at most once per
+    neuron and step."""
+    params, ring, start = neurons.params, neurons.ring, neurons.start[p]
     bias, current = neurons.bias, neurons.current
     i_reg, v_reg, u_reg = neurons.state[0], neurons.state[1], neurons.state[2]
     keep_i, frac = params[p, KEEP_U], params[p, FRAC_BITS]
@@ -231,8 +298,8 @@ def izhikevich_population(p, t, slot, neurons, record, syn, n_spikes, n_touched)
         params[p, D]
     limit, derivative_limit = params[p, STATE_LIMIT], params[p, DERIVATIVE_LIMIT]
     has_current, shift = current_shift(neurons, p)
-    kind = first = -1
-    for n in range(lo, neurons.start[p + 1]):
+    any_overflow = False
+    for n in range(lo, hi):
         a = wrap_int32(ring[slot, n])
         ring[slot, n] = 0
         i, i_saturated = saturate(decay(i_reg[n], keep_i) + (a << ACT_SHIFT), limit)
@@ -254,26 +321,34 @@ def izhikevich_population(p, t, slot, neurons, record, syn, n_spikes, n_touched)
         overflow[p, 0] += i_saturated
         overflow[p, 1] += v_saturated
         overflow[p, 2] += u_saturated
-        if kind < 0 and (i_saturated or v_saturated or u_saturated):
-            kind, first = (0 if i_saturated else 1 if v_saturated else 2), n - lo
+        if i_saturated or v_saturated or u_saturated:
+            any_overflow = True
+            if strict:
+                if i_saturated:
+                    note(first, p, 0, n - start)
+                if v_saturated:
+                    note(first, p, 1, n - start)
+                if u_saturated:
+                    note(first, p, 2, n - start)
         if fired:
-            n_spikes, n_touched = fire(n, t, ring, record, syn, n_spikes, n_touched)
-    return n_spikes, n_touched, kind, first
+            out[n_out] = n
+            n_out += 1
+    return n_out, any_overflow
 
 
 @njit(cache=True, inline="always")
-def adaptive_population(p, t, slot, neurons, record, syn, n_spikes, n_touched):
-    """Step t of adaptive LIF population p: Lava's PyATRLIFModelFixed (DESIGN §2.7) with
-    its int32 registers, plus nmcompile's current added to the effective bias:
+def adaptive_population(p, lo, hi, t, slot, neurons, overflow, first, strict, out, n_out):
+    """Neurons lo … hi−1 of adaptive LIF population p, step t: Lava's PyATRLIFModelFixed
+    (DESIGN §2.7) with its int32 registers, plus nmcompile's current added to the effective
+    bias:
 
         i ← as LIF's u (decay, input << 6, one wrap);  v ← as LIF's v (clipped)
         θ ← W( D(W(θ − θ_0), keep_θ) + θ_0 );  r ← D(r, keep_r)
         spike where W(v − r) ≥ θ: r ← W(r + 2θ), θ ← W(θ + θ_step)
 
     θ_0 and θ_step are the registers << 6; W wraps to int32 (θ and r never saturate).
-    Returns (spike count, touched sums, first overflow: 0 a wrap of i, 1 a saturation of v,
-    and the neuron; its first register in step order; or -1s)."""
-    params, overflow, ring, lo = neurons.params, neurons.overflow, neurons.ring, neurons.start[p]
+    Overflow kinds: 0 a wrap of i, 1 a saturation of v."""
+    params, ring, start = neurons.params, neurons.ring, neurons.start[p]
     bias, current = neurons.bias, neurons.current
     i_reg, v_reg = neurons.state[0], neurons.state[1]
     theta_reg, r_reg = neurons.state[2], neurons.state[3]
@@ -281,8 +356,8 @@ def adaptive_population(p, t, slot, neurons, record, syn, n_spikes, n_touched):
     keep_theta, keep_r = params[p, KEEP_THETA], params[p, KEEP_R]
     theta_0, theta_step = params[p, THETA_0], params[p, THETA_STEP]
     has_current, shift = current_shift(neurons, p)
-    kind = first = -1
-    for n in range(lo, neurons.start[p + 1]):
+    any_overflow = False
+    for n in range(lo, hi):
         i, wrapped = input_register(i_reg[n], ring[slot, n], keep_i)
         ring[slot, n] = 0
         v, saturated = membrane(v_reg[n], keep_v, i, drive(bias, current, t, n, has_current, shift))
@@ -295,98 +370,121 @@ def adaptive_population(p, t, slot, neurons, record, syn, n_spikes, n_touched):
         i_reg[n], v_reg[n], theta_reg[n], r_reg[n] = i, v, theta, r
         overflow[p, 0] += wrapped
         overflow[p, 1] += saturated
-        if kind < 0 and (wrapped or saturated):
-            kind, first = (0 if wrapped else 1), n - lo
+        if wrapped or saturated:
+            any_overflow = True
+            if strict and wrapped:
+                note(first, p, 0, n - start)
+            if strict and saturated:
+                note(first, p, 1, n - start)
         if fired:
-            n_spikes, n_touched = fire(n, t, ring, record, syn, n_spikes, n_touched)
-    return n_spikes, n_touched, kind, first
+            out[n_out] = n
+            n_out += 1
+    return n_out, any_overflow
 
 
 @njit(cache=True, inline="always")
-def model_population(model, p, t, slot, neurons, record, syn, n_spikes, n_touched):
-    """Step t of population p, which is not plain LIF: its model's own step.
+def model_population(model, p, lo, hi, t, slot, neurons, overflow, first, strict, out, n_out):
+    """Neurons lo … hi−1 of population p, which is not plain LIF: its model's own step.
 
-    This and the population steps are inlined into the kernel by numba itself: called, each
-    would take the kernel's two dozen arrays as arguments at every population and step
-    (measured: 20-30 % of a small network's run on the variant path)."""
+    This and the population steps are inlined by numba itself: called, each would take the
+    kernel's arrays as arguments at every population and step (measured: 20-30 % of a small
+    network's run on the variant path)."""
     if model == LIF_VARIANT:
-        return variant_population(p, t, slot, neurons, record, syn, n_spikes, n_touched)
+        return variant_population(p, lo, hi, t, slot, neurons, overflow, first, strict, out,
+                                  n_out)
     if model == IZHIKEVICH:
-        return izhikevich_population(p, t, slot, neurons, record, syn, n_spikes, n_touched)
-    return adaptive_population(p, t, slot, neurons, record, syn, n_spikes, n_touched)
+        return izhikevich_population(p, lo, hi, t, slot, neurons, overflow, first, strict,
+                                     out, n_out)
+    return adaptive_population(p, lo, hi, t, slot, neurons, overflow, first, strict, out,
+                               n_out)
 
 
-def _compile_run_steps(with_variants: bool):
-    """run_steps, compiled twice from this one source: `with_variants` is a constant of the
-    closure, so numba drops the dispatch to the other population steps from the kernel for
-    networks of plain LIF only (measured: its mere presence slows the plain loop by
-    10-15 %). numba caches each closure on disk by the closure's constant."""
+def _compile(with_variants: bool, parallel: bool):
+    """The block loop, compiled from this one source for each pair of constants of the
+    closure: `with_variants` (False: every population is plain LIF, and numba drops the
+    dispatch to the other population steps, whose mere presence slows the plain loop by
+    10-15 %) and `parallel` (workers on threads, or one after the other on one). numba
+    caches each closure on disk by its constants."""
 
     @njit(cache=True)
-    def run_steps(t_from, steps, strict, neurons, syn, src_ptr, src_pre, record, n_spikes):
-        """Steps t_from.. until done, a strict-mode overflow, or a spike buffer that a full
-        step might overflow; returns (next step, spike count). (Growing the buffers in here
-        would cost the whole loop several times its speed.)
-
-        A plain LIF population (Lava's PyLifModelBitAcc: one bias for every neuron, no
-        refractory period, zero reset, no current) runs the loop written out below: the
-        hot path, free of the variants' per-neuron loads and tests. (Measured: moving it into
-        a function, even one inlined, or its bookkeeping into helpers, costs it 5-10 %.)
-        A strict-mode overflow is recorded in record.event as (population, step, index of
-        the register in the model's OVERFLOW, neuron)."""
-        start, params, model, overflow = (neurons.start, neurons.params, neurons.model,
-                                          neurons.overflow)
-        state, ring = neurons.state, neurons.ring
-        u, v = state[0], state[1]
-        registers = state.reshape(state.size)  # the probes' view: row · neurons + neuron
-        for t in range(t_from, steps):
-            if n_spikes + u.size > record.spike_t.size:
-                return t, n_spikes
-            slot = t % ring.shape[0]
-            n_touched = 0
-            for p in range(start.size - 1):
+    def update_block(k, b0, b1, strict, current_buffer, neurons, work, record):
+        """Worker k steps its neurons through steps b0 … b1−1 (no spike of these steps can
+        reach a neuron before b1: every delay is ≥ the block), listing their spikes in
+        buffer `current_buffer`, step by step, and recording its probes. In strict mode it
+        stops after the first step in which a register of its neurons overflowed."""
+        start, model = neurons.start, neurons.model
+        lo, hi = work.bounds[k], work.bounds[k + 1]
+        out, step_ptr = work.spike_n[current_buffer, k], work.step_ptr[current_buffer, k]
+        overflow, first = work.overflow[k], work.first[k]
+        state, width = neurons.state, neurons.state.shape[1]
+        mask = neurons.ring.shape[0] - 1
+        n_out = 0
+        step_ptr[0] = 0
+        for t in range(b0, b1):
+            slot = t & mask
+            overflowed = False
+            for p in range(work.first_population[k], start.size - 1):
+                a, b = max(lo, start[p]), min(hi, start[p + 1])
+                if a >= b:
+                    break
                 if with_variants and model[p] != LIF_PLAIN:
-                    n_spikes, n_touched, kind, neuron = model_population(
-                        model[p], p, t, slot, neurons, record, syn, n_spikes, n_touched)
-                    if strict and kind >= 0:
-                        record.event[0], record.event[1] = p, t
-                        record.event[2], record.event[3] = kind, neuron
-                        return t, n_spikes
+                    n_out, any_overflow = model_population(model[p], p, a, b, t, slot, neurons,
+                                                           overflow, first, strict, out, n_out)
                 else:
-                    keep_u, keep_v, vth = params[p, KEEP_U], params[p, KEEP_V], params[p, VTH]
-                    same_bias = params[p, BIAS]
-                    first_wrap = first_saturation = -1
-                    for i in range(start[p], start[p + 1]):
-                        u[i], v[i], wrapped, saturated, fired = lif_step(
-                            u[i], v[i], ring[slot, i], keep_u, keep_v, same_bias, vth, True, 0)
-                        ring[slot, i] = 0
-                        if wrapped:
-                            overflow[p, 0] += 1
-                            if first_wrap < 0:
-                                first_wrap = i - start[p]
-                        if saturated:
-                            overflow[p, 1] += 1
-                            if first_saturation < 0:
-                                first_saturation = i - start[p]
-                        if fired:
-                            record.spike_t[n_spikes] = t
-                            record.spike_n[n_spikes] = i
-                            n_spikes += 1
-                            n_touched = deliver(syn, i, t, ring, n_touched)
-                    if strict and (first_wrap >= 0 or first_saturation >= 0):
-                        record.event[0], record.event[1] = p, t
-                        record.event[2], record.event[3] = ((0, first_wrap) if first_wrap >= 0
-                                                            else (1, first_saturation))
-                        return t, n_spikes
-            for k in range(src_ptr[t], src_ptr[t + 1]):
-                n_touched = deliver(syn, src_pre[k], t, ring, n_touched)
-            flush(syn, t, ring, n_touched)
-            for c in range(record.probe_at.size):
-                record.trace[t, c] = registers[record.probe_at[c]]
+                    n_out, any_overflow = plain_population(p, a, b, slot, neurons, overflow,
+                                                           first, strict, out, n_out)
+                overflowed = overflowed or any_overflow
+            for c in range(work.probe_ptr[k], work.probe_ptr[k + 1]):
+                column = work.probe_column[c]
+                at = record.probe_at[column]  # row · neurons + neuron
+                record.trace[t, column] = state[at // width, at % width]
+            step_ptr[t - b0 + 1] = n_out
+            if strict and overflowed:
+                work.event_step[k] = t
+                for rest in range(t + 1, b1):
+                    step_ptr[rest - b0 + 1] = n_out
+                return
+
+    @njit(cache=True, parallel=parallel)
+    def run_blocks(t_from, steps, block, strict, neurons, syn, src_ptr, src_pre, work, record,
+                   n_spikes):
+        """Blocks of `block` steps from t_from until done, a strict-mode overflow, or a spike
+        buffer a full block might overflow; returns (next step, spike count).
+
+        In each block, every worker (in parallel) first delivers the previous block's spikes
+        into the neurons it owns, then steps them through the block: no worker writes
+        another's neurons, and integer sums do not depend on their order, so any number of
+        workers gives the same registers. Spikes are appended to the record step by step,
+        worker after worker: in neuron order, as one worker would list them."""
+        workers = work.bounds.size - 1
+        ring = neurons.ring
+        t = t_from
+        while t < steps:
+            if n_spikes + block * ring.shape[1] > record.spike_t.size:
+                return t, n_spikes
+            b1 = min(t + block, steps)
+            current_buffer = (t // block) & 1
+            for k in prange(workers):
+                if t > 0:
+                    deliver_block(k, max(t - block, 0), t, 1 - current_buffer, work, syn,
+                                  src_ptr, src_pre, ring)
+                update_block(k, t, b1, strict, current_buffer, neurons, work, record)
+            for s in range(t, b1):
+                for k in range(workers):
+                    for x in range(work.step_ptr[current_buffer, k, s - t],
+                                   work.step_ptr[current_buffer, k, s - t + 1]):
+                        record.spike_t[n_spikes] = s
+                        record.spike_n[n_spikes] = work.spike_n[current_buffer, k, x]
+                        n_spikes += 1
+            if strict and work.event_step.max() >= 0:
+                return b1, n_spikes
+            t = b1
         return steps, n_spikes
 
-    return run_steps
+    return run_blocks
 
 
-run_steps = _compile_run_steps(False)                 # every population plain LIF
-run_steps_with_variants = _compile_run_steps(True)    # some population is not
+run_blocks = _compile(False, False)                      # plain LIF only, one worker
+run_blocks_with_variants = _compile(True, False)         # some population is not
+run_blocks_threads = _compile(False, True)               # the same on threads
+run_blocks_threads_with_variants = _compile(True, True)

@@ -1,14 +1,28 @@
-"""Event-driven synaptic delivery into one ring buffer of future input for all LIF neurons.
+"""The emulator's synapse table: 6 bytes a synapse, grouped for each worker by pre neuron.
 
-Neurons have global indices: LIF populations first, in order (their index is their column
-in the ring), then sources. Every synapse of the network sits in one CSR table by pre index,
-so a spike costs one walk over its own synapses.
+Neurons have global indices: neuron populations first, in order (their index is their column
+in the ring), then sources. A worker's synapses (those onto the neurons it owns) are grouped
+by pre neuron and, within one pre neuron, by projection ("segments"); within a segment they
+are sorted by post neuron, so a spike's walk writes the ring in order. Per synapse the table
+holds the post column (int32), the delay (uint8, uint16 beyond 255 steps) and an 8-bit
+weight code; what the code means is the segment's projection's (kernel: SHIFT … POST_SIZE):
+
+    weight = ((code + OFFSET) · SIGN) << SHIFT
+
+Lava's weights are 8-bit mantissas (clip_weights, truncate_weights): excitatory 0 … 255 and
+inhibitory −255 … 0 are stored as |w| >> dropped bits − 128, mixed −256 … 254 (an even
+number) as w >> dropped bits, so each fits in int8 and decodes exactly.
 
 Lava shifts each projection's *summed* input of one step (and delay slot) by weight_exp.
 With weight_exp >= 0 the shift distributes over the sum (exact in int64), so such a synapse
 adds its own shifted weight straight into the ring. With weight_exp < 0 the right shift
-floors the sum, so those synapses add into a per-(projection, delay, post) sum that is
-shifted into the ring once all spikes of the step are delivered (kernel.deliver, flush).
+floors the sum, so those synapses add into a per-(projection, delay, post) sum, a dense
+array for each such projection, shifted into the ring once all spikes of the step are
+delivered (kernel.flush).
+
+The table is built one projection at a time with a counting sort (no sort of the whole
+network, no Python object per synapse): its temporary arrays are those of the largest
+projection.
 """
 from __future__ import annotations
 
@@ -18,58 +32,107 @@ import numpy as np
 
 from nmcompile.ir import QuantizedNetwork
 
+from . import kernel
 from .lava_semantics import lava_weights
+
+BYTES_PER_SYNAPSE = 6  # post int32, delay uint8, weight code int8
 
 
 class Synapses(NamedTuple):
-    """The CSR table; weights are int64 (shifted when added directly, raw when summed first)."""
+    """Segments of synapses; worker k's segments of pre i are seg_ptr[k, i] … seg_ptr[k, i+1]−1."""
 
-    ptr: np.ndarray          # synapses of pre neuron i are [ptr[i], ptr[i + 1])
-    post: np.ndarray         # ring column of the target
-    delay: np.ndarray
-    weight: np.ndarray
-    sum_of: np.ndarray       # -1: straight into the ring; else the index of its step sum
-    sum_post: np.ndarray     # per step sum: ring column, delay, right shift (= -weight_exp)
-    sum_delay: np.ndarray
-    sum_shift: np.ndarray
-    sums: np.ndarray         # scratch: the sums of this step (zero between steps)
-    touched: np.ndarray      # scratch: which sums this step made nonzero (repeats are harmless)
+    seg_ptr: np.ndarray    # (workers, pre neurons + 1) int64
+    seg_start: np.ndarray  # (segments + 1) int64: segment g's synapses are [start[g], start[g+1])
+    seg_proj: np.ndarray   # (segments) int32: its projection (row of proj)
+    post: np.ndarray       # (synapses) int32: ring column of the target
+    delay: np.ndarray      # (synapses) uint8 or uint16: steps
+    code: np.ndarray       # (synapses) int8: weight code
+    proj: np.ndarray       # (projections, kernel.N_PROJECTION_COLUMNS) int64
+    sums: np.ndarray       # int64: the step sums of projections with weight_exp < 0
+    any_summed: bool       # whether there are any (the kernel skips the flush if not)
 
 
-def build_synapses(qnet: QuantizedNetwork, offset: dict[str, int], n_pre: int) -> Synapses:
-    """One CSR table for every projection; synapses whose effective weight is 0 are dropped."""
+def _codes(proj) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+    """(which synapses carry a nonzero weight, their int8 codes, the projection's decode)."""
+    weights = lava_weights(proj.weight_mant, proj.sign_mode, proj.num_weight_bits)
+    keep = weights != 0
+    mixed = proj.sign_mode == "mixed"
+    dropped = 8 - proj.num_weight_bits + int(mixed)
+    sign = -1 if proj.sign_mode == "inhibitory" else 1
+    offset = 0 if mixed else 128
+    code = (((weights[keep] * sign) >> dropped) - offset).astype(np.int8)
+    decode = {kernel.SHIFT: dropped + max(proj.weight_exp, 0), kernel.SIGN: sign,
+              kernel.OFFSET: offset, kernel.SUMMED: int(proj.weight_exp < 0),
+              kernel.SUM_SHIFT: max(-proj.weight_exp, 0)}
+    return keep, code, decode
+
+
+def build_synapses(qnet: QuantizedNetwork, offset: dict[str, int], n_pre: int,
+                   bounds: np.ndarray) -> Synapses:
+    """The table of every projection for the workers whose neuron ranges `bounds` gives;
+    synapses whose effective weight is 0 are dropped."""
+    workers = bounds.size - 1
     sizes = {name: pop.size for name, pop in qnet.network.populations.items()}
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("pre", "post", "delay", "weight",
-                                                         "sum_of", "sum_post", "sum_delay",
-                                                         "sum_shift")}
-    n_sums = 0
-    for proj in qnet.projections:
-        weights = lava_weights(proj.weight_mant, proj.sign_mode, proj.num_weight_bits)
-        keep = weights != 0
-        post = proj.post_idx[keep].astype(np.int64)
-        delay = proj.delay[keep].astype(np.int64)
-        weight = weights[keep].astype(np.int64)
-        if proj.weight_exp >= 0:
-            weight = weight << proj.weight_exp
-            sum_of = np.full(weight.size, -1, np.int64)
-        else:
-            keys, sum_of = np.unique(delay * sizes[proj.post] + post, return_inverse=True)
-            sum_of = sum_of.astype(np.int64) + n_sums
-            n_sums += keys.size
-            cols["sum_post"].append(offset[proj.post] + keys % sizes[proj.post])
-            cols["sum_delay"].append(keys // sizes[proj.post])
-            cols["sum_shift"].append(np.full(keys.size, -proj.weight_exp, np.int64))
-        cols["pre"].append(offset[proj.pre] + proj.pre_idx[keep].astype(np.int64))
-        cols["post"].append(offset[proj.post] + post)
-        cols["delay"].append(delay)
-        cols["weight"].append(weight)
-        cols["sum_of"].append(sum_of)
-    flat = {k: np.concatenate(v).astype(np.int64) if v else np.zeros(0, np.int64)
-            for k, v in cols.items()}
-    order = np.argsort(flat["pre"], kind="stable")
-    return Synapses(ptr=np.searchsorted(flat["pre"][order], np.arange(n_pre + 1)).astype(np.int64),
-                    post=flat["post"][order], delay=flat["delay"][order],
-                    weight=flat["weight"][order], sum_of=flat["sum_of"][order],
-                    sum_post=flat["sum_post"], sum_delay=flat["sum_delay"],
-                    sum_shift=flat["sum_shift"], sums=np.zeros(n_sums, np.int64),
-                    touched=np.zeros(int((flat["sum_of"] >= 0).sum()), np.int64))
+    projections = list(qnet.projections)
+    table = np.zeros((len(projections), kernel.N_PROJECTION_COLUMNS), np.int64)
+    max_delay = max([int(p.delay.max()) for p in projections if p.delay.size], default=1)
+    delay_type = np.uint8 if max_delay <= np.iinfo(np.uint8).max else np.uint16
+
+    def keyed(proj, keep):
+        """Each kept synapse's (worker · pre size + pre index, post column): its segment
+        within the projection, numbered in the order of the table's segments."""
+        post = offset[proj.post] + proj.post_idx[keep].astype(np.int64)
+        worker = np.searchsorted(bounds, post, side="right") - 1
+        return worker * sizes[proj.pre] + proj.pre_idx[keep], post
+
+    # pass 1: segments (worker, pre, projection) and their sizes
+    seg_keys, seg_projs, seg_sizes, n_sums = [], [], [], 0
+    for p, proj in enumerate(projections):
+        keep, _, decode = _codes(proj)
+        for column, value in decode.items():
+            table[p, column] = value
+        table[p, kernel.POST_START] = offset[proj.post]
+        table[p, kernel.POST_SIZE] = sizes[proj.post]
+        if decode[kernel.SUMMED] and keep.any():
+            low, high = int(proj.delay[keep].min()), int(proj.delay[keep].max())
+            table[p, kernel.DMIN], table[p, kernel.SUM_BASE] = low, n_sums
+            n_sums += (high - low + 1) * sizes[proj.post]
+        key, _ = keyed(proj, keep)
+        counts = np.bincount(key, minlength=workers * sizes[proj.pre])
+        present = np.flatnonzero(counts)
+        worker, pre = np.divmod(present, sizes[proj.pre])
+        seg_keys.append(worker * n_pre + offset[proj.pre] + pre)
+        seg_projs.append(np.full(present.size, p, np.int32))
+        seg_sizes.append(counts[present])
+    keys = np.concatenate(seg_keys or [np.zeros(0, np.int64)])
+    projs = np.concatenate(seg_projs or [np.zeros(0, np.int32)])
+    order = np.lexsort((projs, keys))
+    seg_start = np.concatenate(([0], np.cumsum(np.concatenate(seg_sizes or [[]])[order])))
+    seg_start = seg_start.astype(np.int64)
+    where = np.empty(order.size, np.int64)  # segment index of each (projection, key) entry
+    where[order] = np.arange(order.size)
+    flat_ptr = np.searchsorted(keys[order], np.arange(workers * n_pre + 1))
+    seg_ptr = np.stack([flat_ptr[k * n_pre:(k + 1) * n_pre + 1] for k in range(workers)])
+
+    # pass 2: each projection's synapses into their segments, sorted by post within each
+    n = int(seg_start[-1])
+    post_out = np.empty(n, np.int32)
+    delay_out = np.empty(n, delay_type)
+    code_out = np.empty(n, np.int8)
+    first = 0
+    for p, proj in enumerate(projections):
+        keep, code, _ = _codes(proj)
+        key, post = keyed(proj, keep)
+        within = np.argsort(key * sizes[proj.post] + (post - offset[proj.post]), kind="stable")
+        counts = seg_sizes[p]
+        segments = where[first:first + counts.size]
+        first += counts.size
+        rank = np.arange(within.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        at = np.repeat(seg_start[segments], counts) + rank
+        post_out[at] = post[within]
+        delay_out[at] = proj.delay[keep][within]
+        code_out[at] = code[within]
+    return Synapses(seg_ptr=seg_ptr.astype(np.int64), seg_start=seg_start,
+                    seg_proj=projs[order].astype(np.int32), post=post_out, delay=delay_out,
+                    code=code_out, proj=table, sums=np.zeros(n_sums, np.int64),
+                    any_summed=bool(table[:, kernel.SUMMED].any()))

@@ -343,8 +343,9 @@ def _frac_bits(pop: Population, net: Network, num: Numerics, fmt: IzhikevichNume
 
 
 def _fits(value: float, top: int) -> int:
-    """The largest integer F with value · 2^F ≤ top (a large number for value 0)."""
-    if value <= 0:
+    """The largest integer F with value · 2^F ≤ top (a large number for value 0, or a value
+    so small that top / value overflows a float)."""
+    if value <= 0 or not math.isfinite(top / value):
         return MAX_FRAC_BITS
     f = math.floor(math.log2(top / value))
     while value * 2.0 ** f > top:  # log2 may round up at an exact power of two
