@@ -79,6 +79,8 @@ def _check_run_flags(args) -> None:
         raise InputError(f"--code-target is a brian2 option; backend {backend.name} has none")
     if args.strict and backend.name != "emulator":
         raise InputError(f"--strict is an emulator option; backend {backend.name} has none")
+    if args.threads is not None and not backend.name.startswith("emulator"):
+        raise InputError(f"--threads is an emulator option; backend {backend.name} has none")
     if args.target and not backend.capabilities.fixed_point:
         raise InputError(f"--target is for fixed-point backends (emulator, lava-fixed); "
                          f"{backend.name} runs in floating point")
@@ -107,6 +109,8 @@ def _cmd_run(args) -> int:
         options["code_target"] = args.code_target
     if args.strict:
         options["strict"] = True
+    if args.threads is not None:
+        options["threads"] = args.threads
     result = driver.run(model, args.backend, steps=args.steps, target=args.target, options=options)
     if args.output:
         result.save(args.output)
@@ -243,6 +247,16 @@ def _steps(text: str) -> int:
     return value
 
 
+def _threads(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer ≥ 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer ≥ 1, got {value}")
+    return value
+
+
 def _dt(text: str) -> float:
     try:
         value = float(text)
@@ -305,6 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true",
                    help="emulator only: any register overflow (a wrap of LIF u, a saturation "
                         "of v, Izhikevich i, v, u, dv/dt) stops the run as an error")
+    p.add_argument("--threads", type=_threads, metavar="N",
+                   help="emulator only: threads (default: the cores available, at most one "
+                        "per 2,000 neurons); any number gives the same result")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--progress", action="store_true",
                    help="draw the progress bar even when stderr is not a terminal")

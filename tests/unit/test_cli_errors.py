@@ -46,6 +46,8 @@ def test_errors_without_a_file_are_prefixed_nmc(capsys):
     (["-b", "lava", "--strict"], "nmc: --strict is an emulator option; backend lava has none"),
     (["-b", "lava-fixed", "--strict"],
      "nmc: --strict is an emulator option; backend lava-fixed has none"),
+    (["-b", "brian2", "--threads", "2"],
+     "nmc: --threads is an emulator option; backend brian2 has none"),
     (["-b", "brian2", "--target", "nosuch"], "nmc: --target is for fixed-point backends "
      "(emulator, lava-fixed); brian2 runs in floating point"),
     (["-b", "emulator", "-o", "out.json"],

@@ -91,3 +91,25 @@ def test_strict_mode_stops_at_the_same_overflow_on_any_thread_count():
 
     check()
     assert len(found) >= 10 and len({m.split(":")[1] for m in found}) >= 2, found
+
+
+def _examples():
+    from example_scripts import EXAMPLES, load_example
+    from nmcompile.frontends.modelfile import load_model
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        yield path.name, load_model(str(path))
+    mcm = load_example("microcircuit", "microcircuit", "microcircuit.py")
+    run = load_example("microcircuit", "microcircuit_run", "run.py")
+    yield "microcircuit", run.build(mcm.derive(0.02, 0.1, "poisson"), 1, 1000).build()
+    lsm = load_example("reservoir", "reservoir_run", "run.py").lsm
+    yield "reservoir", lsm.build(seed=0, per_class=2).net
+
+
+@pytest.mark.parametrize("name, net", list(_examples()), ids=lambda x: x if isinstance(x, str)
+                         else "")
+def test_threads_are_bit_identical_on_the_examples(name, net):
+    qnet = quantized(net)
+    one = emulate(qnet, net.steps, threads=1)
+    assert sum(len(t) for t, _ in one.spikes.values()) > 0
+    for threads in (2, 3):
+        assert_same(one, emulate(qnet, net.steps, threads=threads))
