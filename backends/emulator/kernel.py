@@ -399,12 +399,12 @@ def model_population(model, p, lo, hi, t, slot, neurons, overflow, first, strict
                                n_out)
 
 
-def _compile(with_variants: bool, parallel: bool):
-    """The block loop, compiled from this one source for each pair of constants of the
-    closure: `with_variants` (False: every population is plain LIF, and numba drops the
-    dispatch to the other population steps, whose mere presence slows the plain loop by
-    10-15 %) and `parallel` (workers on threads, or one after the other on one). numba
-    caches each closure on disk by its constants."""
+def _compile_update(with_variants: bool):
+    """update_block, compiled from this one source with and without the dispatch to the
+    population steps of other models than plain LIF (`with_variants`, a constant of the
+    closure: numba drops the dispatch for networks of plain LIF, whose mere presence slows
+    the plain loop by 10-15 %). numba caches each closure on disk by its constant, as long as
+    the closure holds only constants: compiled functions are referred to as globals."""
 
     @njit(cache=True)
     def update_block(k, b0, b1, strict, current_buffer, neurons, work, record):
@@ -445,6 +445,19 @@ def _compile(with_variants: bool, parallel: bool):
                     step_ptr[rest - b0 + 1] = n_out
                 return
 
+
+    return update_block
+
+
+update_block_plain = _compile_update(False)
+update_block_variants = _compile_update(True)
+
+
+def _compile(with_variants: bool, parallel: bool):
+    """The block loop, compiled from this one source for each pair of constants of the
+    closure: `with_variants` (which update_block it calls) and `parallel` (workers on
+    threads, or one after the other on one)."""
+
     @njit(cache=True, parallel=parallel)
     def run_blocks(t_from, steps, block, strict, neurons, syn, src_ptr, src_pre, work, record,
                    n_spikes):
@@ -468,7 +481,11 @@ def _compile(with_variants: bool, parallel: bool):
                 if t > 0:
                     deliver_block(k, max(t - block, 0), t, 1 - current_buffer, work, syn,
                                   src_ptr, src_pre, ring)
-                update_block(k, t, b1, strict, current_buffer, neurons, work, record)
+                if with_variants:
+                    update_block_variants(k, t, b1, strict, current_buffer, neurons, work,
+                                          record)
+                else:
+                    update_block_plain(k, t, b1, strict, current_buffer, neurons, work, record)
             for s in range(t, b1):
                 for k in range(workers):
                     for x in range(work.step_ptr[current_buffer, k, s - t],
