@@ -15,6 +15,7 @@ model kind) and reads them back.
 """
 from __future__ import annotations
 
+import time
 from typing import NamedTuple
 
 import numba
@@ -74,6 +75,7 @@ class Work(NamedTuple):
 def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False,
             threads: int | None = None) -> Result:
     """Run `qnet` for `steps` steps on `threads` threads (default: partition.worker_count)."""
+    began = time.perf_counter()
     net = qnet.network
     names = list(qnet.populations)  # neuron populations first (ring columns), then sources
     names += [name for name, pop in net.populations.items() if pop.is_source]
@@ -94,6 +96,7 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False,
     run = KERNELS[(not np.all(neurons.model == kernel.LIF_PLAIN), workers > 1)]
     if workers > 1:  # more workers than numba's threads share them (tests split 3 ways on 2)
         numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))
+    built = time.perf_counter()
     t, n_spikes = 0, 0
     while True:
         t, n_spikes = run(t, steps, block, strict, neurons, syn, src_ptr, src_pre, work, record,
@@ -108,9 +111,16 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False,
         _, what = _module(qnet, names[pop]).OVERFLOW[register]
         raise RunError(f"population {names[pop]}: {what} at step {step}, neuron {neuron} "
                        f"(strict mode)")
+    ran = time.perf_counter()
     neurons = neurons._replace(overflow=work.overflow.sum(axis=0))
     result = _result(qnet, neurons, record, n_spikes, probes)
-    result.meta["threads"] = workers
+    result.meta.update({
+        "threads": workers,
+        "synapses": int(syn.post.size),
+        "synapse_bytes": int(sum(a.nbytes for a in syn if isinstance(a, np.ndarray))),
+        "build_s": round(built - began, 6),
+        "kernel_s": round(ran - built, 6),
+    })
     return result
 
 

@@ -12,7 +12,11 @@ import numpy as np
 
 from nmcompile.ir import Population
 
-BYTES_PER_SYNAPSE = 64  # final arrays (4+4+8+4) plus the transient copies of building them
+# Memory while drawing: every synapse kept in the IR's arrays (pre, post int32, weight float64,
+# delay int32), and the transient copies of drawing one projection (indices, sort, weights and
+# delays drawn and redrawn, multapses merged), which one projection at a time needs.
+IR_BYTES_PER_SYNAPSE = 20
+DRAW_BYTES_PER_SYNAPSE = 64
 
 
 def expected_synapses(kind: str, arg, n_pre: int, n_post: int, self_ok: bool, same: bool,

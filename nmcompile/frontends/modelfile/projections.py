@@ -204,7 +204,8 @@ def check_memory(specs: list[Spec], src: Source) -> None:
                                        s.pre.name == s.post.name, conn.grid_shape(s.post))
                 for s in specs]
     total = float(sum(expected))
-    need, have = total * conn.BYTES_PER_SYNAPSE, available_memory()
+    need = total * conn.IR_BYTES_PER_SYNAPSE + max(expected, default=0) * conn.DRAW_BYTES_PER_SYNAPSE
+    have = available_memory()
     if need > have:  # located at the largest projection, the first to reconsider
         largest = max(range(len(specs)), key=expected.__getitem__)
         raise src.fail(specs[largest].path,
