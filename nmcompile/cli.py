@@ -308,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="simulate on one backend; write spikes (.npz)")
     p.add_argument("model", help="model file, or chip image (.nmc) for a fixed-point backend")
-    p.add_argument("--backend", "-b", required=True, help="brian2 | lava | lava-fixed | emulator")
+    p.add_argument("--backend", "-b", required=True, help="brian2 | lava | lava-fixed | emulator | emulator-float")
     p.add_argument("--target", "-t", type=_target,
                    help="chip target for fixed-point backends (name or YAML file)")
     p.add_argument("--steps", type=_steps, help="run length (default: the model's steps)")

@@ -37,7 +37,7 @@ def test_an_unexpected_exception_is_one_line_and_exit_1(monkeypatch, capsys):
 
 def test_errors_without_a_file_are_prefixed_nmc(capsys):
     assert nmc(capsys, "run", WTA, "-b", "nosuch") == (
-        2, "", "nmc: unknown backend 'nosuch'; choose from brian2, emulator, lava, lava-fixed\n")
+        2, "", "nmc: unknown backend 'nosuch'; choose from brian2, emulator, emulator-float, lava, lava-fixed\n")
 
 
 @pytest.mark.parametrize("argv, message", [
