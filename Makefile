@@ -35,7 +35,7 @@ lock:
 	@rm -rf .lock-venv
 	$(PY310) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install -q --upgrade pip setuptools
-	.lock-venv/bin/python -m pip install -q '.[test]'
+	.lock-venv/bin/python -m pip install -q '.[test,bench]'
 	{ echo "# Every package make installs, transitive ones included: Python 3.10, Linux x86_64."; \
 	  echo "# Written by 'make lock' on $$(date -u +%Y-%m-%d); edit pyproject.toml, then run it again."; \
 	  .lock-venv/bin/python -m pip freeze --all --exclude nmcompile; } > $(LOCK).tmp
@@ -52,11 +52,13 @@ demo: $(VENV)/.installed
 	@mkdir -p out
 	$(NMC) info $(DEMO)
 	$(NMC) compile $(DEMO) --target loihi2 -o out/wta.nmc --report
-	@for b in brian2 lava lava-fixed emulator; do \
+	@for b in brian2 lava lava-fixed emulator emulator-float; do \
 	  $(NMC) run $(DEMO) --backend $$b -q -o out/wta.$$b.npz || exit 1; done
 	$(NMC) run out/wta.nmc --backend emulator -q --plot out/wta.raster.png
-	$(NMC) parity $(DEMO)
+	$(NMC) parity $(DEMO) --backends brian2,lava,emulator-float,lava-fixed,emulator
 
+# Every benchmark with its defaults, peers (Brian2, Lava, NEST) in the same run: about 20 min
+# and 16 GiB at most on 2 cores (benchmarks/README.md).
 bench: $(VENV)/.installed
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) "$$b" || exit 1; done
 

@@ -78,8 +78,8 @@ def warm_up_emulator(net) -> tuple[float, str]:
     from nmcompile import driver
     t0 = time.perf_counter()
     driver.run(net, "emulator", steps=1, target="loihi2")
-    from nmcompile.backends.emulator.kernel import run_steps
-    how = "loaded from disk cache" if sum(run_steps.stats.cache_hits.values()) else "JIT-compiled"
+    from nmcompile.backends.emulator.kernel import run_blocks
+    how = "loaded from disk cache" if sum(run_blocks.stats.cache_hits.values()) else "JIT-compiled"
     return time.perf_counter() - t0, how
 
 

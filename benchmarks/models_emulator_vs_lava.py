@@ -136,13 +136,13 @@ def assert_prefix_bit_exact(emulated, lava, steps: int) -> None:
 
 def warm_up_emulator() -> tuple[float, str]:
     """Run an Izhikevich network for one step: imports numba and loads (or first compiles)
-    the kernel these networks run (run_steps_with_variants: not every population is plain
+    the kernel these networks run (update_block_variants: not every population is plain
     LIF)."""
     from nmcompile import driver
     t0 = time.perf_counter()
     driver.run(load(IZHIKEVICH, "warm-up").with_steps(1), "emulator", steps=1, target="loihi2")
-    from nmcompile.backends.emulator.kernel import run_steps_with_variants
-    hits = sum(run_steps_with_variants.stats.cache_hits.values())
+    from nmcompile.backends.emulator.kernel import update_block_variants
+    hits = sum(update_block_variants.stats.cache_hits.values())
     return time.perf_counter() - t0, "loaded from disk cache" if hits else "JIT-compiled"
 
 

@@ -8,6 +8,7 @@ import traceback
 
 from nmcompile import __version__
 from nmcompile.diagnostics import InputError, RunError
+from nmcompile.mpi import launched_rank, launched_size
 
 
 def _cmd_validate(args) -> int:
@@ -81,12 +82,45 @@ def _check_run_flags(args) -> None:
         raise InputError(f"--strict is an emulator option; backend {backend.name} has none")
     if args.threads is not None and not backend.name.startswith("emulator"):
         raise InputError(f"--threads is an emulator option; backend {backend.name} has none")
+    if (args.ranks or launched_size() > 1) and backend.name != "emulator":
+        raise InputError(f"only the emulator runs on several processes; run backend "
+                         f"{backend.name} without mpiexec or --ranks")
     if args.target and not backend.capabilities.fixed_point:
         raise InputError(f"--target is for fixed-point backends (emulator, lava-fixed); "
                          f"{backend.name} runs in floating point")
     if args.progress and args.quiet:
         raise InputError("--progress and --quiet contradict each other: give one")
     _check_outputs(args, *_run_outputs(args))
+
+
+def _launch_ranks(args) -> int:
+    """`nmc run … --ranks R`: the same command on R processes started by mpiexec (the one
+    the mpich wheel puts beside this Python, else the first on PATH)."""
+    import importlib.util
+    import shutil
+    import subprocess
+    from nmcompile.backends import get_backend
+    if launched_size() > 1:
+        raise InputError("--ranks starts the processes itself: give it without mpiexec, or "
+                         "mpiexec without --ranks")
+    if get_backend(args.backend).name != "emulator":
+        raise InputError(f"only the emulator runs on several processes; run backend "
+                         f"{args.backend} without --ranks")
+    beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    mpiexec = beside if os.access(beside, os.X_OK) else shutil.which("mpiexec")
+    if mpiexec is None or importlib.util.find_spec("mpi4py") is None:
+        raise InputError("--ranks needs MPI: pip install 'nmcompile[mpi]' (mpi4py and the "
+                         "mpich wheel, which brings mpiexec)")
+    argv, skip = [], False
+    for arg in args.argv:  # the command as given, less --ranks R
+        if skip or arg.startswith("--ranks="):
+            skip = False
+            continue
+        skip = arg == "--ranks"
+        if not skip:
+            argv.append(arg)
+    return subprocess.call([mpiexec, "-n", str(args.ranks), sys.executable, "-m",
+                            "nmcompile.cli", *argv])
 
 
 def _run_outputs(args) -> tuple:
@@ -96,6 +130,11 @@ def _run_outputs(args) -> tuple:
 def _cmd_run(args) -> int:
     from nmcompile import driver
     from nmcompile.frontends.modelfile import is_chip_image
+    if args.ranks:
+        return _launch_ranks(args)
+    if launched_rank() > 0:  # one of several processes: rank 0 alone writes and reports
+        args.output = args.plot = None
+        args.quiet, args.progress = True, False
     _check_run_flags(args)
     if is_chip_image(args.model):  # a chip image from `nmc compile -o`: run its integers
         from nmcompile.passes.mapping.image import read_image
@@ -322,6 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=_threads, metavar="N",
                    help="emulator only: threads (default: the cores available, at most one "
                         "per 2,000 neurons); any number gives the same result")
+    p.add_argument("--ranks", type=_threads, metavar="R",
+                   help="emulator only: run on R processes (MPI; started with mpiexec); any "
+                        "number gives the same result. `mpiexec -n R nmc run …` works too")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--progress", action="store_true",
                    help="draw the progress bar even when stderr is not a terminal")
@@ -377,6 +419,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    if launched_rank() > 0:  # one of several MPI processes: rank 0 speaks for all
+        sys.stdout = sys.stderr = open(os.devnull, "w")
+    if launched_size() > 1 and args.func is not _cmd_run:
+        print("nmc: under mpiexec only `nmc run … --backend emulator` runs", file=sys.stderr)
+        return 2
     from nmcompile import signals
     try:
         with signals.handled():  # SIGTERM, SIGHUP like Ctrl-C: runs are torn down on the way out
@@ -404,6 +452,11 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"nmc: internal error: {type(exc).__name__}: {exc} "
               f"(run with --debug for the traceback; please report it)", file=sys.stderr)
+        if launched_size() > 1:  # the other processes may wait for this one: end them all
+            sys.__stderr__.write(f"nmc: process {launched_rank()}: {type(exc).__name__}: "
+                                 f"{exc}\n")
+            from mpi4py import MPI
+            MPI.COMM_WORLD.Abort(1)
         return 1
     finally:  # outputs reserved but never written (see nmcompile.files.atomic)
         from nmcompile.files.atomic import discard_reserved

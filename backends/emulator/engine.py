@@ -15,6 +15,7 @@ model kind) and reads them back.
 """
 from __future__ import annotations
 
+import multiprocessing
 import time
 from typing import NamedTuple
 
@@ -25,9 +26,9 @@ from nmcompile.diagnostics import RunError
 from nmcompile.ir import QuantizedNetwork, fixed_current, source_spikes
 from nmcompile.result import Result
 
-from . import kernel
+from . import kernel, ranks
 from .models import REGISTRY
-from .partition import indegrees, split, worker_count
+from .partition import core_grid, indegrees, split, split_ranks, worker_count
 from .synapses import build_synapses
 
 KERNELS = {(False, False): kernel.run_blocks, (True, False): kernel.run_blocks_with_variants,
@@ -45,7 +46,8 @@ class Neurons(NamedTuple):
     state: np.ndarray     # (kernel.STATE_ROWS, neurons): registers, from their initial values
     refractory_left: np.ndarray  # per neuron: steps it stays refractory (LIF variants)
     current: np.ndarray   # (steps, neurons with a current) int32 registers, or (0, 0)
-    ring: np.ndarray      # (R, neurons), R a power of 2 > max delay: row t mod R is t's input
+    ring: np.ndarray      # (R, neurons) int32, R a power of 2 > max delay: row t mod R is t's
+    #                       input, summed modulo 2^32 (each model wraps it to int32 first)
     overflow: np.ndarray  # (populations, kernel.N_OVERFLOW): models/*.py OVERFLOW counters
 
 
@@ -74,8 +76,10 @@ class Work(NamedTuple):
 
 def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False,
             threads: int | None = None) -> Result:
-    """Run `qnet` for `steps` steps on `threads` threads (default: partition.worker_count)."""
+    """Run `qnet` for `steps` steps on `threads` threads (default: partition.worker_count),
+    in each of the processes mpiexec started (ranks.py), which all return the whole result."""
     began = time.perf_counter()
+    comm = ranks.world()
     net = qnet.network
     names = list(qnet.populations)  # neuron populations first (ring columns), then sources
     names += [name for name, pop in net.populations.items() if pop.is_source]
@@ -84,38 +88,59 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False,
     n_pops, n_pre = len(qnet.populations), int(start[-1])
     neurons = _neurons(qnet, start[:n_pops + 1], steps)
     n_neurons = neurons.ring.shape[1]
-    workers = worker_count(threads, n_neurons)
-    bounds = split(indegrees(qnet, offset, n_neurons) + 1, workers)
-    syn = build_synapses(qnet, offset, n_pre, bounds)
+    work_per_column = indegrees(qnet, offset, n_neurons) + 1
+    if comm is None:
+        threads = worker_count(threads, n_neurons)
+        bounds, w0 = split(work_per_column, threads), 0
+    else:  # every rank the same threads (rank 0's choice), so that they agree on the split
+        threads = comm.bcast(threads or worker_count(ranks.local_cores(comm), n_neurons), root=0)
+        bounds = split_ranks(work_per_column, comm.size, threads,
+                             core_grid(qnet, start[:n_pops + 1]))
+        w0 = comm.rank * threads
+    w1 = w0 + min(threads, bounds.size - 1)
+    syn = build_synapses(qnet, offset, n_pre, bounds, owned=(bounds[w0], bounds[w1]))
     src_ptr, src_pre = _source_events(net, steps, offset, n_pre)
     probes = [(p.population, p.var) for p in net.probes if p.population in qnet.populations]
     record = _record(qnet, probes, offset, steps)
     block = min_delay(qnet)
     work = _work(neurons, record, bounds, block)
 
-    run = KERNELS[(not np.all(neurons.model == kernel.LIF_PLAIN), workers > 1)]
-    if workers > 1:  # more workers than numba's threads share them (tests split 3 ways on 2)
-        numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))
+    run = KERNELS[(not np.all(neurons.model == kernel.LIF_PLAIN), threads > 1)]
+    start_method = multiprocessing.get_start_method(allow_none=True)
+    if threads > 1:  # more workers than numba's threads share them (tests split 3 ways on 2)
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     built = time.perf_counter()
-    t, n_spikes = 0, 0
-    while True:
-        t, n_spikes = run(t, steps, block, strict, neurons, syn, src_ptr, src_pre, work, record,
-                          n_spikes)
-        if t == steps or work.event_step.max() >= 0:
-            break
-        # stopped early because the spike buffer could fill up: double it and go on
-        record = record._replace(spike_t=np.concatenate((record.spike_t, record.spike_t)),
-                                 spike_n=np.concatenate((record.spike_n, record.spike_n)))
-    if work.event_step.max() >= 0:
+    t, n_spikes, stopped = 0, 0, False
+    while t < steps and not stopped:
+        ran_to, n_spikes = run(t, steps, block, strict, neurons, syn, src_ptr, src_pre, work,
+                               record, n_spikes, w0, w1, comm is not None)
+        if ran_to == t:  # the spike buffer could fill up in the next block: double it
+            record = record._replace(spike_t=np.concatenate((record.spike_t, record.spike_t)),
+                                     spike_n=np.concatenate((record.spike_n, record.spike_n)))
+            continue
+        if comm is not None:
+            ranks.exchange(comm, work, (t // block) & 1, w0, w1)
+        stopped = strict and (ranks.any_overflow(comm, work, w0, w1) if comm is not None
+                              else work.event_step.max() >= 0)
+        t = ran_to
+    if start_method is None:  # numba's threads fixed it ("fork"), and Lava's import, which
+        multiprocessing.set_start_method(None, force=True)  # sets it, would then fail
+    if stopped:
         pop, step, register, neuron = _first_overflow(neurons, work)
         _, what = _module(qnet, names[pop]).OVERFLOW[register]
         raise RunError(f"population {names[pop]}: {what} at step {step}, neuron {neuron} "
                        f"(strict mode)")
     ran = time.perf_counter()
-    neurons = neurons._replace(overflow=work.overflow.sum(axis=0))
-    result = _result(qnet, neurons, record, n_spikes, probes)
+    overflow = work.overflow.sum(axis=0)
+    if comm is not None:
+        spike_t, spike_n, trace, overflow = ranks.gather(
+            comm, record.spike_t[:n_spikes], record.spike_n[:n_spikes], record.trace, overflow)
+        record, n_spikes = record._replace(spike_t=spike_t, spike_n=spike_n, trace=trace), \
+            spike_t.size
+    result = _result(qnet, neurons._replace(overflow=overflow), record, n_spikes, probes)
     result.meta.update({
-        "threads": workers,
+        "threads": threads,
+        "processes": 1 if comm is None else comm.size,
         "synapses": int(syn.post.size),
         "synapse_bytes": int(sum(a.nbytes for a in syn if isinstance(a, np.ndarray))),
         "build_s": round(built - began, 6),
@@ -180,7 +205,7 @@ def _neurons(qnet: QuantizedNetwork, start: np.ndarray, steps: int) -> Neurons:
                    model=np.array([r.model for r in registers], np.int64),
                    bias=np.concatenate([r.bias for r in registers] or [[]]).astype(np.int64),
                    state=state, refractory_left=np.zeros(n_neurons, np.int64), current=current,
-                   ring=np.zeros((1 << max_delay.bit_length(), n_neurons), np.int64),
+                   ring=np.zeros((1 << max_delay.bit_length(), n_neurons), np.int32),
                    overflow=np.zeros((len(registers), kernel.N_OVERFLOW), np.int64))
 
 

@@ -424,9 +424,9 @@ def _compile_update(with_variants: bool):
             slot = t & mask
             overflowed = False
             for p in range(work.first_population[k], start.size - 1):
-                a, b = max(lo, start[p]), min(hi, start[p + 1])
-                if a >= b:
+                if start[p] >= hi:
                     break
+                a, b = max(lo, start[p]), min(hi, start[p + 1])
                 if with_variants and model[p] != LIF_PLAIN:
                     n_out, any_overflow = model_population(model[p], p, a, b, t, slot, neurons,
                                                            overflow, first, strict, out, n_out)
@@ -460,24 +460,27 @@ def _compile(with_variants: bool, parallel: bool):
 
     @njit(cache=True, parallel=parallel)
     def run_blocks(t_from, steps, block, strict, neurons, syn, src_ptr, src_pre, work, record,
-                   n_spikes):
-        """Blocks of `block` steps from t_from until done, a strict-mode overflow, or a spike
-        buffer a full block might overflow; returns (next step, spike count).
+                   n_spikes, w0, w1, one_block):
+        """Blocks of `block` steps from t_from until done, a strict-mode overflow, a spike
+        buffer a full block might overflow, or (one_block) after one block; returns (next
+        step, spike count). This process runs workers w0 … w1−1 of work.bounds; with several
+        processes (MPI) the others' spike lists of the last block are filled in between calls.
 
         In each block, every worker (in parallel) first delivers the previous block's spikes
-        into the neurons it owns, then steps them through the block: no worker writes
-        another's neurons, and integer sums do not depend on their order, so any number of
-        workers gives the same registers. Spikes are appended to the record step by step,
-        worker after worker: in neuron order, as one worker would list them."""
-        workers = work.bounds.size - 1
+        (every worker's) into the neurons it owns, then steps them through the block: no
+        worker writes another's neurons, and integer sums do not depend on their order, so
+        any number of workers gives the same registers. This process's spikes are appended to
+        the record step by step, worker after worker: in neuron order, as one worker would
+        list them."""
         ring = neurons.ring
         t = t_from
         while t < steps:
-            if n_spikes + block * ring.shape[1] > record.spike_t.size:
-                return t, n_spikes
             b1 = min(t + block, steps)
+            if n_spikes + (b1 - t) * ring.shape[1] > record.spike_t.size:
+                return t, n_spikes
             current_buffer = (t // block) & 1
-            for k in prange(workers):
+            for i in prange(w1 - w0):
+                k = w0 + i
                 if t > 0:
                     deliver_block(k, max(t - block, 0), t, 1 - current_buffer, work, syn,
                                   src_ptr, src_pre, ring)
@@ -487,13 +490,13 @@ def _compile(with_variants: bool, parallel: bool):
                 else:
                     update_block_plain(k, t, b1, strict, current_buffer, neurons, work, record)
             for s in range(t, b1):
-                for k in range(workers):
+                for k in range(w0, w1):
                     for x in range(work.step_ptr[current_buffer, k, s - t],
                                    work.step_ptr[current_buffer, k, s - t + 1]):
                         record.spike_t[n_spikes] = s
                         record.spike_n[n_spikes] = work.spike_n[current_buffer, k, x]
                         n_spikes += 1
-            if strict and work.event_step.max() >= 0:
+            if one_block or (strict and work.event_step.max() >= 0):
                 return b1, n_spikes
             t = b1
         return steps, n_spikes

@@ -1,4 +1,5 @@
-"""How the emulator splits its neurons between workers (threads): contiguous ranges of ring
+"""How the emulator splits its neurons between workers (threads, and processes: ranks own
+whole cores of the target, each split between its threads): contiguous ranges of ring
 columns, so each worker updates its own neurons and receives, through its own synapse
 table, every input into them.
 
@@ -13,6 +14,7 @@ import os
 
 import numpy as np
 
+from nmcompile.diagnostics import InputError
 from nmcompile.ir import QuantizedNetwork
 
 MIN_NEURONS_PER_WORKER = 2000
@@ -44,8 +46,37 @@ def indegrees(qnet: QuantizedNetwork, offset: dict[str, int], n_neurons: int) ->
 def split(work: np.ndarray, workers: int) -> np.ndarray:
     """Bounds of `workers` contiguous ranges over len(work) columns, each with about the same
     total work: worker k owns columns bounds[k] … bounds[k + 1] − 1."""
+    if work.size == 0:
+        return np.zeros(workers + 1, np.int64)
     total = np.cumsum(work, dtype=np.float64)
-    targets = total[-1] * np.arange(1, workers) / workers if total.size else np.zeros(0)
-    inner = np.searchsorted(total, targets, side="left") + 1 if total.size else []
+    inner = np.searchsorted(total, total[-1] * np.arange(1, workers) / workers, side="left") + 1
     bounds = np.concatenate(([0], np.minimum(inner, work.size), [work.size]))
     return np.maximum.accumulate(bounds).astype(np.int64)
+
+
+def core_grid(qnet: QuantizedNetwork, start: np.ndarray) -> np.ndarray:
+    """Ring columns at which a core of the target may begin: each population's start and every
+    multiple of the target's neurons per core within it (the mapping's blocks refine this
+    grid when synapses or axons, not neurons, fill a core first)."""
+    from nmcompile.targets import load_target
+    resources = load_target(qnet.target).resources
+    points = [np.arange(lo, hi, resources.max_neurons_per_core(fixed.kind))
+              for (name, fixed), lo, hi in zip(qnet.populations.items(), start, start[1:])]
+    return np.unique(np.concatenate(points + [start[-1:]]))
+
+
+def split_ranks(work: np.ndarray, ranks: int, threads: int, grid: np.ndarray) -> np.ndarray:
+    """Bounds of ranks × threads workers: ranks own contiguous whole cores (`grid` points,
+    about the same work each), and each rank's range is split between its threads."""
+    cores = grid.size - 1
+    if ranks > cores:
+        raise InputError(f"{ranks} processes, but the network's neurons fill only {cores} "
+                         f"core(s) of the target: give at most {cores}")
+    per_core = np.add.reduceat(work, grid[:-1]) if work.size else np.zeros(0)
+    first_core = split(per_core, ranks)
+    for k in range(1, ranks):  # at least one core each
+        first_core[k] = min(max(first_core[k], first_core[k - 1] + 1), cores - (ranks - k))
+    rank_bounds = grid[first_core]
+    return np.concatenate([split(work[lo:hi], threads)[:-1] + lo
+                           for lo, hi in zip(rank_bounds, rank_bounds[1:])]
+                          + [rank_bounds[-1:]]).astype(np.int64)

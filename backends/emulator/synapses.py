@@ -3,8 +3,9 @@
 Neurons have global indices: neuron populations first, in order (their index is their column
 in the ring), then sources. A worker's synapses (those onto the neurons it owns) are grouped
 by pre neuron and, within one pre neuron, by projection ("segments"); within a segment they
-are sorted by post neuron, so a spike's walk writes the ring in order. Per synapse the table
-holds the post column (int32), the delay (uint8, uint16 beyond 255 steps) and an 8-bit
+are sorted by delay, then post neuron, so a spike's walk writes each row of the ring forward
+(a prefetcher's pattern: at scale the ring is far larger than the caches). Per synapse the table
+holds the post column (int32), the delay (uint8; uint16, int32 beyond 255, 65,535 steps) and an 8-bit
 weight code; what the code means is the segment's projection's (kernel: SHIFT … POST_SIZE):
 
     weight = ((code + OFFSET) · SIGN) << SHIFT
@@ -45,17 +46,21 @@ class Synapses(NamedTuple):
     seg_start: np.ndarray  # (segments + 1) int64: segment g's synapses are [start[g], start[g+1])
     seg_proj: np.ndarray   # (segments) int32: its projection (row of proj)
     post: np.ndarray       # (synapses) int32: ring column of the target
-    delay: np.ndarray      # (synapses) uint8 or uint16: steps
+    delay: np.ndarray      # (synapses) uint8, uint16 or int32: steps
     code: np.ndarray       # (synapses) int8: weight code
     proj: np.ndarray       # (projections, kernel.N_PROJECTION_COLUMNS) int64
     sums: np.ndarray       # int64: the step sums of projections with weight_exp < 0
     any_summed: bool       # whether there are any (the kernel skips the flush if not)
 
 
-def _codes(proj) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
-    """(which synapses carry a nonzero weight, their int8 codes, the projection's decode)."""
+def _codes(proj, lo: int, hi: int, post_size: int
+           ) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+    """(which synapses carry a nonzero weight onto a post neuron lo … hi − 1 of the
+    projection's post population, their int8 codes, the projection's decode)."""
     weights = lava_weights(proj.weight_mant, proj.sign_mode, proj.num_weight_bits)
     keep = weights != 0
+    if lo > 0 or hi < post_size:
+        keep &= (proj.post_idx >= lo) & (proj.post_idx < hi)
     mixed = proj.sign_mode == "mixed"
     dropped = 8 - proj.num_weight_bits + int(mixed)
     sign = -1 if proj.sign_mode == "inhibitory" else 1
@@ -68,15 +73,22 @@ def _codes(proj) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
 
 
 def build_synapses(qnet: QuantizedNetwork, offset: dict[str, int], n_pre: int,
-                   bounds: np.ndarray) -> Synapses:
-    """The table of every projection for the workers whose neuron ranges `bounds` gives;
-    synapses whose effective weight is 0 are dropped."""
+                   bounds: np.ndarray, owned: tuple[int, int] | None = None) -> Synapses:
+    """The table of every projection for the workers whose neuron ranges `bounds` gives,
+    keeping only synapses onto ring columns owned[0] … owned[1] − 1 (this process's, with
+    several); synapses whose effective weight is 0 are dropped."""
     workers = bounds.size - 1
+    owned = (int(bounds[0]), int(bounds[-1])) if owned is None else owned
     sizes = {name: pop.size for name, pop in qnet.network.populations.items()}
     projections = list(qnet.projections)
     table = np.zeros((len(projections), kernel.N_PROJECTION_COLUMNS), np.int64)
     max_delay = max([int(p.delay.max()) for p in projections if p.delay.size], default=1)
-    delay_type = np.uint8 if max_delay <= np.iinfo(np.uint8).max else np.uint16
+    delay_type = next(t for t in (np.uint8, np.uint16, np.int32) if max_delay <= np.iinfo(t).max)
+
+    def local(proj):
+        """The owned columns in the post population's own indices, and its size."""
+        first = offset[proj.post]
+        return owned[0] - first, owned[1] - first, sizes[proj.post]
 
     def keyed(proj, keep):
         """Each kept synapse's (worker · pre size + pre index, post column): its segment
@@ -88,7 +100,7 @@ def build_synapses(qnet: QuantizedNetwork, offset: dict[str, int], n_pre: int,
     # pass 1: segments (worker, pre, projection) and their sizes
     seg_keys, seg_projs, seg_sizes, n_sums = [], [], [], 0
     for p, proj in enumerate(projections):
-        keep, _, decode = _codes(proj)
+        keep, _, decode = _codes(proj, *local(proj))
         for column, value in decode.items():
             table[p, column] = value
         table[p, kernel.POST_START] = offset[proj.post]
@@ -114,23 +126,25 @@ def build_synapses(qnet: QuantizedNetwork, offset: dict[str, int], n_pre: int,
     flat_ptr = np.searchsorted(keys[order], np.arange(workers * n_pre + 1))
     seg_ptr = np.stack([flat_ptr[k * n_pre:(k + 1) * n_pre + 1] for k in range(workers)])
 
-    # pass 2: each projection's synapses into their segments, sorted by post within each
+    # pass 2: each projection's synapses into their segments, sorted by delay, then post, within each
     n = int(seg_start[-1])
     post_out = np.empty(n, np.int32)
     delay_out = np.empty(n, delay_type)
     code_out = np.empty(n, np.int8)
     first = 0
     for p, proj in enumerate(projections):
-        keep, code, _ = _codes(proj)
+        keep, code, _ = _codes(proj, *local(proj))
         key, post = keyed(proj, keep)
-        within = np.argsort(key * sizes[proj.post] + (post - offset[proj.post]), kind="stable")
+        delay = proj.delay[keep].astype(np.int64)
+        within = np.argsort((key * (max_delay + 1) + delay) * sizes[proj.post]
+                            + (post - offset[proj.post]), kind="stable")
         counts = seg_sizes[p]
         segments = where[first:first + counts.size]
         first += counts.size
         rank = np.arange(within.size) - np.repeat(np.cumsum(counts) - counts, counts)
         at = np.repeat(seg_start[segments], counts) + rank
         post_out[at] = post[within]
-        delay_out[at] = proj.delay[keep][within]
+        delay_out[at] = delay[within]
         code_out[at] = code[within]
     return Synapses(seg_ptr=seg_ptr.astype(np.int64), seg_start=seg_start,
                     seg_proj=projs[order].astype(np.int32), post=post_out, delay=delay_out,
