@@ -57,8 +57,8 @@ demo: $(VENV)/.installed
 	$(NMC) run out/wta.nmc --backend emulator -q --plot out/wta.raster.png
 	$(NMC) parity $(DEMO) --backends brian2,lava,emulator-float,lava-fixed,emulator
 
-# Every benchmark with its defaults, peers (Brian2, Lava, NEST) in the same run: about 20 min
-# and 16 GiB at most on 2 cores (benchmarks/README.md).
+# Every benchmark with its defaults, peers (Brian2, Lava, NEST) in the same run: about 40 min
+# and 15 GiB at most on 2 cores, most of it the full-scale microcircuit (benchmarks/README.md).
 bench: $(VENV)/.installed
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) "$$b" || exit 1; done
 
