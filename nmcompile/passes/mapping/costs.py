@@ -7,6 +7,9 @@ leaves its core once per distinct destination core (one output axon each).
 Delay buffers are an ESTIMATE, as no target publishes their packing: a neuron whose longest
 incoming delay is D keeps D − 1 pending-input slots besides its input register, each costing
 one synaptic word (one synapse, or `bits_per_synapse` bits).
+
+Memory: what is kept is a few numbers per neuron. Synapses are regrouped by neuron only for
+one population at a time (SynapseLists, 4 bytes a synapse), and dropped when counted.
 """
 from __future__ import annotations
 
@@ -16,25 +19,43 @@ import numpy as np
 
 from nmcompile.ir import Network, Projection
 
+from . import kernels
+
 DELAY_SLOT_WORDS = 1  # synaptic words per extra delay slot per neuron (ESTIMATE, see above)
 
 
 @dataclass(frozen=True, eq=False)
 class IncomingSynapses:
-    """Synapses into one population, sorted by post neuron (CSR-like), for block splitting.
+    """Per post neuron of one population: its synapses, synaptic words (synapses plus delay
+    slots), fan-in (distinct presynaptic neurons) and longest incoming delay."""
 
-    gpre: global id of each synapse's presynaptic neuron (offsets over all populations).
-    prev_row: post row of the previous synapse with the same gpre (−1 if none), so the
-      distinct presynaptic neurons of rows [a, b) are the synapses there with prev_row < a.
-    words: synaptic words per post neuron; fan_in: distinct presynaptic neurons per post neuron.
-    """
-
-    row_ptr: np.ndarray
-    gpre: np.ndarray
-    prev_row: np.ndarray
+    synapses: np.ndarray
     words: np.ndarray
     fan_in: np.ndarray
     max_delay: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class SynapseLists:
+    """Synapses regrouped by neuron (CSR): row i holds items[ptr[i]:ptr[i + 1]], one item
+    (a global neuron id or a core) per synapse. `seen` (one flag per possible item, all
+    False between calls) lets the kernels count distinct items without sorting."""
+
+    ptr: np.ndarray
+    items: np.ndarray
+    seen: np.ndarray
+
+    def distinct(self) -> np.ndarray:
+        """Distinct items of each row."""
+        out = np.zeros(self.ptr.size - 1, np.int64)
+        kernels.distinct_per_row(self.ptr, self.items, self.seen, out)
+        return out
+
+    def rows_within(self, a: int, b: int, cap: int) -> tuple[int, int]:
+        """(k, d): the most rows from a on (before b) with d ≤ cap distinct items together,
+        or k = 1 (d > cap) when row a alone has more."""
+        k, d = kernels.rows_within(self.ptr, self.items, a, b, cap, self.seen)
+        return int(k), int(d)
 
 
 def population_offsets(net: Network) -> dict[str, int]:
@@ -46,50 +67,61 @@ def population_offsets(net: Network) -> dict[str, int]:
     return out
 
 
+def projections_by(net: Network, end: str) -> dict[str, list[Projection]]:
+    """The projections with synapses by their `end` population ("pre" or "post"), grouped
+    once: a network of many populations (modules) would otherwise scan every projection
+    for each of them."""
+    out: dict[str, list[Projection]] = {}
+    for proj in net.projections:
+        if proj.n_synapses:
+            out.setdefault(getattr(proj, end), []).append(proj)
+    return out
+
+
+def index_dtype(n: int) -> type:
+    """The integer type of an id below n: int32, 4 bytes a synapse, unless it would wrap."""
+    return np.int32 if n < 2**31 else np.int64
+
+
+def regroup(projs: list[Projection], by: str, rows: int, lookup, n_items: int) -> SynapseLists:
+    """The synapses of `projs` in rows of their `by` neuron ("pre" or "post": an index below
+    `rows`), each synapse's item lookup(proj)[index of its other neuron] (< n_items).
+    A counting sort, one projection at a time."""
+    other = "post" if by == "pre" else "pre"
+    counts = np.zeros(rows, np.int64)
+    for proj in projs:
+        kernels.count(getattr(proj, f"{by}_idx"), counts)
+    ptr = np.zeros(rows + 1, np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    items = np.empty(int(ptr[-1]), index_dtype(n_items))
+    fill = np.zeros(rows, np.int64)
+    for proj in projs:
+        kernels.scatter(getattr(proj, f"{by}_idx"), getattr(proj, f"{other}_idx"),
+                        lookup(proj).astype(items.dtype, copy=False), ptr, fill, items)
+    return SynapseLists(ptr=ptr, items=items, seen=np.zeros(n_items, bool))
+
+
+def presynaptic_lists(net: Network, post: str, offsets: dict[str, int],
+                      projs: list[Projection]) -> SynapseLists:
+    """The presynaptic neurons (global ids) of each neuron of `post`, from `projs` (those
+    into it); `offsets`: population_offsets(net)."""
+    def global_ids(proj: Projection) -> np.ndarray:
+        start = offsets[proj.pre]
+        return np.arange(start, start + net.populations[proj.pre].size)
+    return regroup(projs, "post", net.populations[post].size, global_ids, net.n_neurons)
+
+
 def incoming_synapses(net: Network, post: str, offsets: dict[str, int],
                       projs: list[Projection]) -> IncomingSynapses:
-    """Gather the projections into `post` (`projs`, those with synapses), sorted by post row,
-    with the axon bookkeeping; `offsets`: population_offsets(net)."""
-    n = net.populations[post].size
-    if not projs:
-        zeros = np.zeros(n, np.int64)
-        return IncomingSynapses(np.zeros(n + 1, np.int64), np.zeros(0, np.int64),
-                                np.zeros(0, np.int64), zeros, zeros, zeros)
-    rows = np.concatenate([p.post_idx for p in projs]).astype(np.int64)
-    gpre = np.concatenate([p.pre_idx.astype(np.int64) + offsets[p.pre] for p in projs])
-    delay = np.concatenate([p.delay for p in projs]).astype(np.int64)
-    max_delay = np.zeros(n, np.int64)
-    np.maximum.at(max_delay, rows, delay)
-    # one sort by (gpre, row): neighbours with equal gpre give prev_row and duplicates
-    key_sorted = np.sort(gpre * n + rows)  # np.sort is ~5x faster than argsort here
-    g_sorted = key_sorted // n
-    r_sorted = key_sorted - g_sorted * n
-    same_pre = np.zeros(key_sorted.size, bool)
-    same_pre[1:] = g_sorted[1:] == g_sorted[:-1]
-    prev_sorted = np.where(same_pre, np.concatenate(([-1], r_sorted[:-1])), -1)
-    first_pair = np.ones(key_sorted.size, bool)
-    first_pair[1:] = key_sorted[1:] != key_sorted[:-1]
-    fan_in = np.bincount(r_sorted[first_pair], minlength=n)
-    by_row = stable_order(r_sorted)
-    counts = np.bincount(rows, minlength=n)
-    row_ptr = np.concatenate(([0], np.cumsum(counts)))
-    words = counts + np.maximum(max_delay - 1, 0) * DELAY_SLOT_WORDS
-    return IncomingSynapses(row_ptr=row_ptr, gpre=g_sorted[by_row], prev_row=prev_sorted[by_row],
-                            words=words, fan_in=fan_in, max_delay=max_delay)
-
-
-def stable_order(values: np.ndarray) -> np.ndarray:
-    """np.argsort(values, kind="stable") for non-negative integers, by sorting packed keys."""
-    n = values.size
-    return np.sort(values.astype(np.int64) * max(n, 1) + np.arange(n)) % max(n, 1)
-
-
-def distinct_pre_per_prefix(inc: IncomingSynapses, a: int, b: int) -> np.ndarray:
-    """Distinct presynaptic neurons of rows [a, a+1), [a, a+2), ... [a, b): a cumulative count."""
-    lo, hi = inc.row_ptr[a], inc.row_ptr[b]
-    new = inc.prev_row[lo:hi] < a
-    rows = np.repeat(np.arange(b - a), np.diff(inc.row_ptr[a:b + 1]))
-    return np.cumsum(np.bincount(rows, weights=new, minlength=b - a)).astype(np.int64)
+    """The costs of each neuron of `post` from `projs` (those into it, with synapses);
+    `offsets`: population_offsets(net)."""
+    lists = presynaptic_lists(net, post, offsets, projs)
+    longest = np.zeros(net.populations[post].size, np.int64)
+    for proj in projs:
+        kernels.longest_delay(proj.post_idx, proj.delay, longest)
+    synapses = np.diff(lists.ptr)
+    return IncomingSynapses(synapses=synapses, fan_in=lists.distinct(), max_delay=longest,
+                            words=synapses + np.maximum(longest - 1, 0) * DELAY_SLOT_WORDS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,9 +133,6 @@ class PopulationCosts:
 
 
 def population_costs(net: Network) -> PopulationCosts:
-    offsets, into = population_offsets(net), {}
-    for proj in net.projections:  # grouped once: a network of many populations (modules)
-        if proj.n_synapses:       # would otherwise scan every projection for each of them
-            into.setdefault(proj.post, []).append(proj)
+    offsets, into = population_offsets(net), projections_by(net, "post")
     return PopulationCosts({p.name: incoming_synapses(net, p.name, offsets, into.get(p.name, []))
                             for p in net.neuron_populations()})

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from nmcompile.diagnostics import Diagnostic
 from nmcompile.ir import Network
@@ -18,7 +17,7 @@ from nmcompile.targets.schema import Target
 from .blocks import Mapping
 from .costs import population_offsets
 from .costs import PopulationCosts
-from .partition import neuron_core_pairs
+from .pairs import CorePairs, count_pairs
 from .usage import core_usage
 
 
@@ -30,8 +29,7 @@ class DrcContext:
     target: Target
     costs: PopulationCosts
     mapping: Mapping
-    pairs: sp.csr_matrix  # (neuron, destination core) pairs, see partition.neuron_core_pairs
-    gcore: np.ndarray     # core of every neuron (−1 for sources), likewise
+    pairs: CorePairs  # (neuron, destination core) pairs counted, see pairs.count_pairs
 
 
 def _neurons(count: int, size: int) -> str:
@@ -76,7 +74,7 @@ def rule_synaptic_memory(ctx: DrcContext) -> list[Diagnostic]:
         if over.any():
             pop = ctx.net.populations[name]
             worst = int(np.argmax(inc.words))
-            n_syn = int(inc.row_ptr[worst + 1] - inc.row_ptr[worst])
+            n_syn = int(inc.synapses[worst])
             out.append(Diagnostic(
                 "error", "NM603",
                 f"population {name}: synaptic memory {int(inc.words[worst]):,} words "
@@ -90,7 +88,7 @@ def rule_fan_out(ctx: DrcContext) -> list[Diagnostic]:
     """A neuron needs one output axon per destination core; one neuron alone may overflow a core."""
     limit = ctx.target.resources.output_axons_per_core
     offsets = population_offsets(ctx.net)
-    dest_cores = np.diff(ctx.pairs.indptr)
+    dest_cores = ctx.pairs.output_axons
     out = []
     for name in ctx.mapping.populations:
         pop = ctx.net.populations[name]
@@ -125,7 +123,7 @@ def rule_core_limits(ctx: DrcContext) -> list[Diagnostic]:
     The rules above judge single neurons; this one judges what the partition packed together
     (its output-axon rounds may give up, §5.3), so a mapping that passes never exceeds a core.
     A core of one neuron is left to those rules, which name the cause."""
-    per_core, capacity = core_usage(ctx.net, ctx.target, ctx.costs, ctx.pairs, ctx.gcore)
+    per_core, capacity = core_usage(ctx.net, ctx.target, ctx.costs, ctx.pairs)
     shared = per_core["neurons"] > 1
     n_cores = ctx.mapping.cores.size
     out = []
@@ -166,6 +164,6 @@ RULES = (rule_delay, rule_fan_in, rule_synaptic_memory, rule_fan_out, rule_core_
 def check_design_rules(net: Network, target: Target, mapping: Mapping,
                        costs: PopulationCosts) -> list[Diagnostic]:
     """Every violation of every rule, in rule order."""
-    ctx = DrcContext(net, target, costs, mapping, *neuron_core_pairs(net, mapping))
+    ctx = DrcContext(net, target, costs, mapping, count_pairs(net, mapping))
     return [d for rule in RULES for d in rule(ctx)]
 

@@ -16,19 +16,24 @@ neuron fits. Estimates only grow, so every round that does not fit raises some o
 MAX_OUTPUT_ROUNDS the last mapping is kept and the design rules refuse it. (Cutting only the
 overflowing cores' blocks and packing again, as this pass once did, let next-fit put the
 pieces back on one core: nothing in the packing knew of output axons.)
+
+Memory: a round regroups the synapses of one population at a time, into it to split it
+(costs.presynaptic_lists) and out of it to count output axons (pairs.py), 4 bytes a synapse
+of that population, dropped after: never a list of every synapse or pair of the network.
 """
 from __future__ import annotations
 
 
 import numpy as np
-import scipy.sparse as sp
 
 from nmcompile.ir import Network
 from nmcompile.targets.schema import Target
 
+from . import kernels
 from .blocks import Mapping
-from .costs import (IncomingSynapses, PopulationCosts, distinct_pre_per_prefix, population_costs,
-                    population_offsets)
+from .costs import (PopulationCosts, SynapseLists, population_costs, population_offsets,
+                    presynaptic_lists, projections_by)
+from .pairs import count_pairs
 from .placement import place_cores
 from .usage import core_usage
 
@@ -37,28 +42,21 @@ from .usage import core_usage
 MAX_OUTPUT_ROUNDS = 32
 
 
-def split_population(inc: IncomingSynapses, size: int, neurons_cap: int, words_cap: int,
-                     axons_cap: int, out_axons: np.ndarray, out_cap: int) -> list[tuple[int, int]]:
-    """Greedy contiguous blocks within every cap (`out_axons`: each neuron's estimated output
-    axons); the input-axon count is galloped so each block costs O(its synapses)."""
-    blocks, a, guess = [], 0, 64
-    cum_words = np.concatenate(([0], np.cumsum(inc.words)))
+def split_population(inputs: SynapseLists, words: np.ndarray, size: int, neurons_cap: int,
+                     words_cap: int, axons_cap: int, out_axons: np.ndarray,
+                     out_cap: int) -> list[tuple[int, int, int]]:
+    """Greedy contiguous blocks (start, stop, input axons) within every cap (`inputs`: the
+    presynaptic neurons of each neuron, `out_axons`: each neuron's estimated output axons);
+    each block reads its synapses and those of the neuron after it."""
+    blocks, a = [], 0
+    cum_words = np.concatenate(([0], np.cumsum(words)))
     cum_out = np.concatenate(([0], np.cumsum(out_axons)))
     while a < size:
         b_max = min(size, a + neurons_cap, _last_end_within(cum_words, a, words_cap),
                     _last_end_within(cum_out, a, out_cap))
-        b_max = max(b_max, a + 1)
-        end = min(b_max, a + guess)
-        while True:
-            fan = distinct_pre_per_prefix(inc, a, end)
-            fit = int(np.searchsorted(fan, axons_cap, "right"))
-            if fit < end - a or end == b_max:
-                break
-            end = min(b_max, a + 2 * (end - a))
-        b = a + max(fit, 1)
-        blocks.append((a, b))
-        guess = 2 * (b - a) + 8
-        a = b
+        rows, axons = inputs.rows_within(a, max(b_max, a + 1), axons_cap)
+        blocks.append((a, a + rows, axons))
+        a += rows
     return blocks
 
 
@@ -75,106 +73,56 @@ def partition(net: Network, target: Target, costs: PopulationCosts | None = None
     names = tuple(p.name for p in net.neuron_populations())
     out_axons = np.zeros(net.n_neurons, np.int64)  # estimate per neuron (global ids)
     for _ in range(MAX_OUTPUT_ROUNDS):
-        blocks = split_populations(net, names, costs, res, out_axons)
-        core = pack_next_fit(net, names, costs, *blocks, res, out_axons)
+        pop, start, stop, fan_in = split_populations(net, names, costs, res, out_axons)
+        core = pack_next_fit(net, names, costs, pop, start, stop, fan_in, res, out_axons)
         mapping = Mapping(target=target.name, cores_per_chip=res.cores_per_chip,
-                          populations=names, block_pop=blocks[0], block_start=blocks[1],
-                          block_stop=blocks[2], block_core=core)
-        pairs, gcore = neuron_core_pairs(net, mapping)
-        per_core, _ = core_usage(net, target, costs, pairs, gcore)
+                          populations=names, block_pop=pop, block_start=start,
+                          block_stop=stop, block_core=core)
+        pairs = count_pairs(net, mapping)
+        per_core, _ = core_usage(net, target, costs, pairs)
         if not np.any((per_core["output_axons"] > res.output_axons_per_core)
                       & (per_core["neurons"] > 1)):
             break
-        out_axons = np.maximum(out_axons, np.diff(pairs.indptr))
-    return place_cores(net, mapping, pairs_to_packets(pairs, gcore), optimise=optimise)
+        out_axons = np.maximum(out_axons, pairs.output_axons)
+    return place_cores(net, mapping, optimise=optimise)
 
 
 def split_populations(net: Network, names, costs: PopulationCosts, res,
                       out_axons: np.ndarray) -> list[np.ndarray]:
-    """Blocks (population index, start, stop) of every neuron population, in order."""
-    offsets = population_offsets(net)
-    pops, starts, stops = [], [], []
+    """Blocks (population index, start, stop, input axons) of every neuron population, in
+    order. Each population's presynaptic lists are made for its split and dropped after."""
+    offsets, into = population_offsets(net), projections_by(net, "post")
+    blocks = []
     for i, name in enumerate(names):
         pop = net.populations[name]
-        for a, b in split_population(costs.incoming[name], pop.size,
-                                     res.max_neurons_per_core(pop.model.kind),
-                                     res.max_synapses_per_core(), res.input_axons_per_core,
-                                     out_axons[offsets[name]:offsets[name] + pop.size],
-                                     res.output_axons_per_core):
-            pops.append(i)
-            starts.append(a)
-            stops.append(b)
-    return [np.array(x, np.int64) for x in (pops, starts, stops)]
+        inputs = presynaptic_lists(net, name, offsets, into.get(name, []))
+        blocks += [(i, a, b, fan) for a, b, fan in split_population(
+            inputs, costs.incoming[name].words, pop.size, res.max_neurons_per_core(pop.model.kind),
+            res.max_synapses_per_core(), res.input_axons_per_core,
+            out_axons[offsets[name]:offsets[name] + pop.size], res.output_axons_per_core)]
+    return list(np.array(blocks, np.int64).reshape(-1, 4).T)
 
 
-def pack_next_fit(net: Network, names, costs: PopulationCosts, pop, start, stop, res,
+def pack_next_fit(net: Network, names, costs: PopulationCosts, pop, start, stop, fan_in, res,
                   out_axons: np.ndarray) -> np.ndarray:
     """Give consecutive blocks a shared core while neurons, synaptic words, (summed) input
     axons, estimated output axons and neuron-state words fit."""
     offsets = population_offsets(net)
-    core = np.zeros(pop.size, np.int64)
-    used = np.zeros(5, np.int64)
-    cap = np.array([res.neurons_per_core, res.max_synapses_per_core(), res.input_axons_per_core,
-                    res.output_axons_per_core, res.neuron_state_words_per_core or 0])
-    state_words = [res.neuron_state_words(net.populations[name].model.kind) for name in names]
-    current = 0
-    for k in range(pop.size):
-        name = names[pop[k]]
+    words = np.zeros(net.n_neurons, np.int64)
+    for name in names:
         inc = costs.incoming[name]
-        a, b = int(start[k]), int(stop[k])
-        need = np.array([b - a, int(inc.words[a:b].sum()),
-                         int(distinct_pre_per_prefix(inc, a, b)[-1]) if b > a else 0,
-                         int(out_axons[offsets[name] + a:offsets[name] + b].sum()),
-                         (b - a) * state_words[pop[k]]])
-        if k and np.any(used + need > cap):
-            current += 1
-            used[:] = 0
-        used += need
-        core[k] = current
+        words[offsets[name]:offsets[name] + inc.words.size] = inc.words
+    first = np.array([offsets[name] for name in names], np.int64)[pop]
+    state_words = np.array([res.neuron_state_words(net.populations[name].model.kind)
+                            for name in names], np.int64)
+
+    def per_block(per_neuron: np.ndarray) -> np.ndarray:  # summed over each block's neurons
+        cumulative = np.concatenate(([0], np.cumsum(per_neuron)))
+        return cumulative[first + stop] - cumulative[first + start]
+    need = np.stack([stop - start, per_block(words), fan_in, per_block(out_axons),
+                     (stop - start) * state_words[pop]], axis=1)
+    cap = np.array([res.neurons_per_core, res.max_synapses_per_core(), res.input_axons_per_core,
+                    res.output_axons_per_core, res.neuron_state_words_per_core or 0], np.int64)
+    core = np.zeros(pop.size, np.int64)
+    kernels.next_fit(need.astype(np.int64), cap, core)
     return core
-
-
-def neuron_core_pairs(net: Network, mapping: Mapping) -> tuple[sp.csr_matrix, np.ndarray]:
-    """(all neurons × cores) matrix with one entry per (neuron, destination core) pair, and the
-    global core of every neuron (−1 for sources). Row nnz of a placed neuron = its output axons;
-    column nnz = the input axons of a core. Entries count the synapses of each pair."""
-    offsets = population_offsets(net)
-    n_total = net.n_neurons
-    n_cores = int(mapping.block_core.max()) + 1 if mapping.block_core.size else 0
-    gcore = np.full(n_total, -1, np.int64)
-    for name in mapping.populations:
-        size = net.populations[name].size
-        gcore[offsets[name]:offsets[name] + size] = mapping.neuron_cores(name, size)
-    rows, cols = [], []
-    for proj in net.projections:
-        if proj.n_synapses:
-            rows.append(proj.pre_idx.astype(np.int64) + offsets[proj.pre])
-            cols.append(gcore[offsets[proj.post] + proj.post_idx.astype(np.int64)])
-    if not rows:
-        return sp.csr_matrix((n_total, n_cores), dtype=np.int32), gcore
-    keys = np.sort(np.concatenate(rows) * max(n_cores, 1) + np.concatenate(cols))
-    first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-    unique = keys[first]
-    pair_rows = unique // max(n_cores, 1)
-    indptr = np.concatenate(([0], np.cumsum(np.bincount(pair_rows, minlength=n_total))))
-    synapses = np.diff(np.append(first, keys.size)).astype(np.int32)
-    return sp.csr_matrix((synapses, unique - pair_rows * max(n_cores, 1), indptr),
-                         shape=(n_total, n_cores)), gcore
-
-
-def core_packets(net: Network, mapping: Mapping) -> sp.csr_matrix:
-    """(cores × cores) count of (placed neuron, destination core) pairs: output axons = row sums.
-
-    Entry [i, j] is how many neurons of core i send to core j: the packets per step if each of
-    them spiked once.
-    """
-    return pairs_to_packets(*neuron_core_pairs(net, mapping))
-
-
-def pairs_to_packets(pairs: sp.csr_matrix, gcore: np.ndarray) -> sp.csr_matrix:
-    """core_packets from neuron_core_pairs' result."""
-    n_cores = pairs.shape[1]
-    src = gcore[np.repeat(np.arange(pairs.shape[0]), np.diff(pairs.indptr))]
-    on_chip = src >= 0
-    return sp.csr_matrix((np.ones(int(on_chip.sum()), np.int64),
-                          (src[on_chip], pairs.indices[on_chip])), shape=(n_cores, n_cores))

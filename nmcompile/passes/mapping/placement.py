@@ -1,10 +1,11 @@
 """Placement: assign the partition's cores to chips so that few spike packets cross chips.
 
 Cores are nodes of an undirected graph weighted by the packets they exchange (distinct
-(neuron, destination core) pairs, see partition.core_packets). With more cores than one chip
-holds, the graph is cut recursively with Kernighan–Lin bisection (networkx), starting from
-the sequential placement, so a cut is only ever kept when it lowers the traffic it cuts.
-`inter_chip_packets` measures the outcome; tests and benchmarks compare it with sequential.
+(neuron, destination core) pairs, see pairs.py). With more cores than one chip holds, the
+graph is cut recursively with Kernighan–Lin bisection (networkx), starting from the
+sequential placement, so a cut is only ever kept when it lowers the traffic it cuts.
+count_pairs(...).other_chip measures the outcome; tests and benchmarks compare it with
+sequential.
 """
 from __future__ import annotations
 
@@ -12,31 +13,33 @@ from dataclasses import replace
 
 import networkx as nx
 import numpy as np
-import scipy.sparse as sp
 from networkx.algorithms.community import kernighan_lin_bisection
 
 from .blocks import Mapping
+from .pairs import count_pairs
 
 KL_MAX_CORES = 2048     # beyond this (or KL_MAX_EDGES), Python KL costs more than it saves
 KL_MAX_EDGES = 200_000
 
 
-def place_cores(net, mapping: Mapping, packets: sp.csr_matrix,
-                optimise: bool = True) -> Mapping:
+def place_cores(net, mapping: Mapping, optimise: bool = True) -> Mapping:
     """Relabel logical cores 0..C-1 as global cores chip·cores_per_chip + k."""
-    n_cores = packets.shape[0]
+    n_cores = int(mapping.block_core.max()) + 1 if mapping.block_core.size else 0
     cpc = mapping.cores_per_chip
     n_chips = max(1, -(-n_cores // cpc))
-    symmetric = (packets + packets.T).tocoo()
-    big = n_cores > KL_MAX_CORES or symmetric.nnz > KL_MAX_EDGES
-    if n_chips == 1 or not optimise or big:
+    symmetric = None
+    if n_chips > 1 and optimise and n_cores <= KL_MAX_CORES:  # else KL is not tried: no pairs
+        packets = count_pairs(net, mapping, packets=True).packets
+        symmetric = packets + packets.T
+    if symmetric is None or np.count_nonzero(symmetric) > KL_MAX_EDGES:
         label = "sequential" if n_chips == 1 or not optimise else "sequential (too large for KL)"
         chip_of = np.arange(n_cores) // cpc
     else:
         graph = nx.Graph()
         graph.add_nodes_from(range(n_cores))
-        graph.add_weighted_edges_from((int(i), int(j), int(w)) for i, j, w in
-                                      zip(symmetric.row, symmetric.col, symmetric.data) if i < j)
+        rows, cols = np.nonzero(np.triu(symmetric, 1))
+        graph.add_weighted_edges_from((int(i), int(j), int(symmetric[i, j]))
+                                      for i, j in zip(rows, cols))
         chip_of = np.zeros(n_cores, np.int64)
         for chip, group in enumerate(_bisect(graph, list(range(n_cores)), n_chips, cpc)):
             chip_of[group] = chip
@@ -62,10 +65,3 @@ def _bisect(graph: nx.Graph, nodes: list[int], chips: int, cpc: int) -> list[lis
         part_a, part_b = (new_a, new_b) if len(new_a) == n_left else (new_b, new_a)
     return (_bisect(graph, sorted(part_a), left, cpc)
             + _bisect(graph, sorted(part_b), chips - left, cpc))
-
-
-def inter_chip_packets(mapping: Mapping, packets_by_global_core: sp.csr_matrix) -> int:
-    """Packets whose source and destination cores sit on different chips."""
-    coo = packets_by_global_core.tocoo()
-    cross = coo.row // mapping.cores_per_chip != coo.col // mapping.cores_per_chip
-    return int(coo.data[cross].sum())

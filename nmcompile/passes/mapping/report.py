@@ -10,7 +10,6 @@ from the host are counted but not costed (no target gives a figure for them).
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -23,7 +22,7 @@ from nmcompile.targets.schema import Target
 from .blocks import Mapping
 from .costs import population_offsets
 from .costs import PopulationCosts
-from .partition import neuron_core_pairs
+from .pairs import CorePairs, count_pairs
 from .usage import core_usage
 
 
@@ -105,26 +104,23 @@ class MappingReport:
 def mapping_report(net: Network, target: Target, mapping: Mapping, costs: PopulationCosts,
                    run: Result | None = None, steps: int | None = None) -> MappingReport:
     """Utilisation of `mapping`; with an emulator `run`, its traffic, energy and time too."""
-    res = target.resources
-    pairs, gcore = neuron_core_pairs(net, mapping)
-    used = np.unique(mapping.block_core)
-    per_core, capacity = core_usage(net, target, costs, pairs, gcore)
-    src_core = np.repeat(gcore, np.diff(pairs.indptr))
-    cpc = res.cores_per_chip
-    cross = (src_core >= 0) & (src_core // cpc != pairs.indices // cpc)
-    report = MappingReport(
-        target=target.name, placement=mapping.placement, chips_used=mapping.n_chips,
-        cores_used=int(used.size), capacity=capacity,
-        per_core={k: [int(x) for x in v[used]] for k, v in per_core.items()},
-        core_ids=[int(c) for c in used], static_inter_chip_pairs=int(cross.sum()))
     spikes = None
     if run is not None:
         steps = int(steps or run.meta.get("steps") or net.steps)
         spikes = _spike_counts(net, run, steps)
-        report.traffic = _traffic(net, pairs, gcore, src_core, spikes, steps, res.cores_per_chip)
-        _estimate(report, net, target, gcore, spikes, steps, pairs)
+    pairs = count_pairs(net, mapping, spikes)
+    used = np.unique(mapping.block_core)
+    per_core, capacity = core_usage(net, target, costs, pairs)
+    report = MappingReport(
+        target=target.name, placement=mapping.placement, chips_used=mapping.n_chips,
+        cores_used=int(used.size), capacity=capacity,
+        per_core={k: [int(x) for x in v[used]] for k, v in per_core.items()},
+        core_ids=[int(c) for c in used], static_inter_chip_pairs=int(pairs.other_chip.sum()))
+    if spikes is not None:
+        report.traffic = _traffic(pairs, spikes, steps)
+        _estimate(report, target, pairs, spikes, steps)
     if net.modules is not None:
-        report.instances = _by_instance(net, gcore, spikes)
+        report.instances = _by_instance(net, pairs.gcore, spikes)
     return report
 
 
@@ -159,27 +155,22 @@ def _spike_counts(net: Network, run: Result, steps: int) -> np.ndarray:
     return counts
 
 
-def _traffic(net, pairs, gcore, src_core, spikes, steps, cpc) -> dict[str, int]:
-    per_entry = np.repeat(spikes, np.diff(pairs.indptr))
-    dst = pairs.indices
-    host = src_core < 0
-    same_core = ~host & (src_core == dst)
-    same_chip = ~host & ~same_core & (src_core // cpc == dst // cpc)
-    width = math.ceil(math.sqrt(cpc))
-    a, b = src_core % cpc, dst % cpc
-    hops = np.abs(a % width - b % width) + np.abs(a // width - b // width)
+def _traffic(pairs: CorePairs, spikes: np.ndarray, steps: int) -> dict[str, int]:
+    """Packets: each spike once per (neuron, destination core) pair, by where the pair goes."""
+    host = pairs.gcore < 0
     return {"steps": steps, "spikes": int(spikes.sum()),
-            "synaptic_events": int(per_entry @ pairs.data.astype(np.int64)),
-            "packets": int(per_entry.sum()), "within_core": int(per_entry[same_core].sum()),
-            "between_cores": int(per_entry[same_chip].sum()),
-            "hops": int((per_entry * hops)[same_chip].sum()),
-            "between_chips": int(per_entry[~host & ~same_core & ~same_chip].sum()),
-            "from_host": int(per_entry[host].sum()),
-            "active_updates": int(spikes[gcore >= 0].sum()),
-            "neuron_updates": int(np.count_nonzero(gcore >= 0)) * steps}
+            "synaptic_events": int(pairs.events.sum()),
+            "packets": int(spikes @ pairs.output_axons),
+            "within_core": int(spikes @ pairs.same_core),
+            "between_cores": int(spikes @ pairs.same_chip),
+            "hops": int(spikes @ pairs.hops),
+            "between_chips": int(spikes @ pairs.other_chip),
+            "from_host": int(spikes[host] @ pairs.output_axons[host]),
+            "active_updates": int(spikes[~host].sum()),
+            "neuron_updates": int(np.count_nonzero(~host)) * steps}
 
 
-def _estimate(report: MappingReport, net, target: Target, gcore, spikes, steps, pairs) -> None:
+def _estimate(report: MappingReport, target: Target, pairs: CorePairs, spikes, steps) -> None:
     """Per-step energy (pJ) and time (ns); every figure used is quoted with its source."""
     t = report.traffic
     counts = {"synaptic_op": t["synaptic_events"], "neuron_update_active": t["active_updates"],
@@ -198,7 +189,7 @@ def _estimate(report: MappingReport, net, target: Target, gcore, spikes, steps, 
             else:
                 report.missing.append(key)
     if report.time_ns:
-        report.time_ns["per_step"] = _step_time_ns(target, gcore, spikes, steps, pairs)
+        report.time_ns["per_step"] = _step_time_ns(target, pairs, spikes, steps)
         if "barrier_sync_ns" in target.time:
             report.sources["barrier_sync_ns"] = sources["barrier_sync_ns"]
     if report.energy_pj and "static_power_per_core_mw" in target.energy and report.time_ns:
@@ -210,16 +201,14 @@ def _estimate(report: MappingReport, net, target: Target, gcore, spikes, steps, 
         report.energy_pj["per_step"] = sum(report.energy_pj.values())
 
 
-def _step_time_ns(target: Target, gcore, spikes, steps, pairs) -> float:
+def _step_time_ns(target: Target, pairs: CorePairs, spikes, steps) -> float:
     """Cores run in parallel: the busiest core's mean work per step, plus the barrier sync."""
     fig = target.time
-    n_cores = pairs.shape[1]
+    n_cores, gcore = pairs.events.size, pairs.gcore
     lif = gcore >= 0
-    events = np.bincount(pairs.indices, weights=np.repeat(spikes, np.diff(pairs.indptr))
-                         * pairs.data, minlength=n_cores)
     active = np.bincount(gcore[lif], weights=spikes[lif], minlength=n_cores)
     inactive = np.bincount(gcore[lif], minlength=n_cores) * steps - active
-    work = (events * fig.get("synaptic_op_ns", 0.0)
+    work = (pairs.events.astype(np.float64) * fig.get("synaptic_op_ns", 0.0)
             + active * fig.get("neuron_update_active_ns", 0.0)
             + inactive * fig.get("neuron_update_inactive_ns", 0.0)) / steps
     return float(work.max(initial=0.0)) + fig.get("barrier_sync_ns", 0.0)

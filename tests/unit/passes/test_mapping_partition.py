@@ -12,8 +12,7 @@ from strategies import networks
 
 from nmcompile.ir import LIF, Network, Population, Projection
 from nmcompile.passes.mapping import partition, population_costs
-from nmcompile.passes.mapping.partition import core_packets, neuron_core_pairs
-from nmcompile.passes.mapping.placement import inter_chip_packets
+from nmcompile.passes.mapping.pairs import count_pairs
 from nmcompile.passes.mapping.usage import core_usage
 from nmcompile.targets import load_target
 
@@ -33,7 +32,8 @@ def test_partition_covers_every_neuron_once_and_keeps_core_limits(net, npc, syn,
                          output_axons_per_core=out_axons, cores_per_chip=cpc, chips=50)
     costs = population_costs(net)
     mapping = partition(net, target, costs)
-    pairs, gcore = neuron_core_pairs(net, mapping)
+    pairs = count_pairs(net, mapping)  # checked against a listing of every pair: test_mapping_pairs
+    gcore = pairs.gcore
     for pop in net.neuron_populations():
         sel = np.flatnonzero(mapping.block_pop == mapping.populations.index(pop.name))
         starts, stops = mapping.block_start[sel], mapping.block_stop[sel]
@@ -53,10 +53,10 @@ def test_partition_covers_every_neuron_once_and_keeps_core_limits(net, npc, syn,
     placed = gcore >= 0
     recount = {"neurons": neurons,
                "synaptic_words": np.bincount(gcore[placed], weights=words[placed])[used],
-               "input_axons": np.diff(pairs.tocsc().indptr)[used],
+               "input_axons": pairs.input_axons[used],
                "output_axons": np.bincount(gcore[placed],
-                                           weights=np.diff(pairs.indptr)[placed])[used]}
-    per_core, capacity = core_usage(net, target, costs, pairs, gcore)
+                                           weights=pairs.output_axons[placed])[used]}
+    per_core, capacity = core_usage(net, target, costs, pairs)
     for resource, limit in capacity.items():
         if resource in recount:
             assert np.array_equal(per_core[resource][used], recount[resource]), resource
@@ -88,8 +88,8 @@ def test_kernighan_lin_placement_cuts_inter_chip_traffic_against_sequential():
                          input_axons_per_core=32, output_axons_per_core=32)
     placed = partition(net, target)
     naive = partition(net, target, optimise=False)
-    placed_cross = inter_chip_packets(placed, core_packets(net, placed))
-    naive_cross = inter_chip_packets(naive, core_packets(net, naive))
+    placed_cross = count_pairs(net, placed).other_chip.sum()
+    naive_cross = count_pairs(net, naive).other_chip.sum()
     assert placed.placement == "kernighan-lin" and naive.placement == "sequential"
     # sequential puts A0+A1, A2+A3, B0+B1, B2+B3 together: every (neuron, core) pair crosses
     assert naive_cross == 64
@@ -141,7 +141,7 @@ def test_output_axons_are_split_until_every_core_fits():
     target = target_with(cores_per_chip=8)
     costs = population_costs(net)
     mapping = partition(net, target, costs)
-    per_core, capacity = core_usage(net, target, costs, *neuron_core_pairs(net, mapping))
+    per_core, capacity = core_usage(net, target, costs, count_pairs(net, mapping))
     assert np.bincount(mapping.neuron_cores("pre", 16)).tolist() == [8, 8]
     assert np.bincount(mapping.neuron_cores("post", 64))[2:].tolist() == [16] * 4
     assert per_core["output_axons"].tolist() == [32, 32, 0, 0, 0, 0]

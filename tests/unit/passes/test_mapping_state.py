@@ -14,7 +14,7 @@ from strategies import networks
 from nmcompile.frontends.modelfile import load_model
 from nmcompile.ir import LIF, AdaptiveLIF, Izhikevich, Network, Population
 from nmcompile.passes.mapping import partition, population_costs
-from nmcompile.passes.mapping.partition import neuron_core_pairs
+from nmcompile.passes.mapping.pairs import neuron_cores
 from nmcompile.passes.mapping.pipeline import compile_network
 from nmcompile.passes.mapping.report import mapping_report
 from nmcompile.targets import load_target
@@ -63,7 +63,7 @@ def test_every_core_keeps_within_its_neuron_state_words(net, capacity):
                                              output_axons_per_core=10_000,
                                              neuron_state_words_per_core=capacity))
     mapping = partition(net, target, population_costs(net))
-    _, gcore = neuron_core_pairs(net, mapping)
+    gcore = neuron_cores(net, mapping)
     words = np.concatenate([np.full(p.size, target.resources.neuron_state_words(p.model.kind)
                                     if not p.is_source else 0) for p in net.populations.values()])
     placed = gcore >= 0
