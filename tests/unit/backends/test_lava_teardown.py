@@ -55,8 +55,10 @@ class SignalOnFirstPoll:
     """The time module as the Lava session sees it, except that the session's first wait for
     the running workers sends this process a real SIGINT: Ctrl-C lands mid-run, wherever
     compiling and starting the workers have got to by then. (A timer fired after a fixed
-    second, and on a loaded machine Lava was still starting its runtime, whose own handlers
-    swallowed the KeyboardInterrupt: the run went on for hours.)"""
+    second; on a loaded machine Lava was still forking its workers, the KeyboardInterrupt was
+    raised inside logging's at-fork handler, where Python ignores exceptions ("Exception
+    ignored in: _releaseLock"), and the run went on for hours. `nmc` defers signals while
+    Lava starts its workers, nmcompile.signals.deferred, so it does not lose them.)"""
 
     def __init__(self):
         self.sent = False
