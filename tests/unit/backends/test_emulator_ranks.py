@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -20,6 +19,7 @@ from nmcompile import driver
 from nmcompile.backends import get_backend
 from nmcompile.frontends.savemodel import save_model
 from nmcompile.result import Result
+from same_result import assert_same_result
 from strategies import networks
 
 pytest.importorskip("mpi4py")
@@ -46,14 +46,7 @@ def in_process(model: str) -> Result:
 def assert_same(one: Result, path: Path, processes: int) -> None:
     other = Result.load(str(path))
     assert other.meta["processes"] == processes
-    assert one.spikes.keys() == other.spikes.keys()
-    for name in one.spikes:
-        for a, b in zip(one.spikes[name], other.spikes[name]):
-            np.testing.assert_array_equal(a, b, err_msg=name)
-    assert one.traces.keys() == other.traces.keys()
-    for key in one.traces:
-        np.testing.assert_array_equal(one.traces[key], other.traces[key], err_msg=str(key))
-    assert one.meta["overflow"] == other.meta["overflow"]
+    assert_same_result(one, other)
 
 
 def check_model(model: Path, tmp_path: Path, cores: int) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -15,6 +14,7 @@ from nmcompile import driver
 from nmcompile.backends.emulator.engine import emulate
 from nmcompile.backends import get_backend
 from nmcompile.diagnostics import RunError
+from same_result import assert_same_result as assert_same
 from strategies import networks
 
 THREADS = (2, 3, 5)
@@ -23,17 +23,6 @@ MODELS = ("lif", "izhikevich", "adaptive_lif")
 
 def quantized(net):
     return driver.prepare(net, get_backend("emulator"), "loihi2")
-
-
-def assert_same(a, b):
-    assert a.spikes.keys() == b.spikes.keys()
-    for name in a.spikes:
-        for x, y in zip(a.spikes[name], b.spikes[name]):
-            np.testing.assert_array_equal(x, y, err_msg=name)
-    assert a.traces.keys() == b.traces.keys()
-    for key in a.traces:
-        np.testing.assert_array_equal(a.traces[key], b.traces[key], err_msg=str(key))
-    assert a.meta["overflow"] == b.meta["overflow"]
 
 
 def later(net, extra: int):
