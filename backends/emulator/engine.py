@@ -45,8 +45,9 @@ class Neurons(NamedTuple):
     bias: np.ndarray      # per neuron: effective bias (LIF, adaptive) or bias (Izhikevich)
     state: np.ndarray     # (kernel.STATE_ROWS, neurons): registers, from their initial values
     refractory_left: np.ndarray  # per neuron: steps it stays refractory (LIF variants)
+    fired: np.ndarray     # per neuron: whether it spiked this step (plain LIF's vector loop)
     current: np.ndarray   # (steps, neurons with a current) int32 registers, or (0, 0)
-    ring: np.ndarray      # (R, neurons) int32, R a power of 2 > max delay: row t mod R is t's
+    ring: np.ndarray      # (R, neurons) int32, R = max delay + 1: row t mod R is step t's
     #                       input, summed modulo 2^32 (each model wraps it to int32 first)
     overflow: np.ndarray  # (populations, kernel.N_OVERFLOW): models/*.py OVERFLOW counters
 
@@ -204,8 +205,9 @@ def _neurons(qnet: QuantizedNetwork, start: np.ndarray, steps: int) -> Neurons:
     return Neurons(start=start, params=params,
                    model=np.array([r.model for r in registers], np.int64),
                    bias=np.concatenate([r.bias for r in registers] or [[]]).astype(np.int64),
-                   state=state, refractory_left=np.zeros(n_neurons, np.int64), current=current,
-                   ring=np.zeros((1 << max_delay.bit_length(), n_neurons), np.int32),
+                   state=state, refractory_left=np.zeros(n_neurons, np.int64),
+                   fired=np.zeros(n_neurons, np.bool_), current=current,
+                   ring=np.zeros((max_delay + 1, n_neurons), np.int32),
                    overflow=np.zeros((len(registers), kernel.N_OVERFLOW), np.int64))
 
 

@@ -51,15 +51,17 @@ N_OVERFLOW = 3  # overflow counters per population, in the order of models/*.py:
 
 @njit(cache=True)
 def wrap_int32(x):
-    """An int64 as numpy's int32 arithmetic would leave it: modulo 2^32 into [-2^31, 2^31)."""
-    return ((x + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+    """An int64 as numpy's int32 arithmetic would leave it: modulo 2^32 into [-2^31, 2^31)
+    (its low 32 bits, sign-extended: two shifts, no branch)."""
+    return (x << 32) >> 32
 
 
 @njit(cache=True)
 def decay(x, keep):
-    """x · keep / 4096 truncated toward zero: Lava's sign(x) · (|x · keep| >> 12) in int64."""
+    """x · keep / 4096 truncated toward zero: Lava's sign(x) · (|x · keep| >> 12) in int64.
+    Without a branch: a negative product plus 4095 floor-shifts to its truncation."""
     p = x * keep
-    return p >> DECAY_SHIFT if p >= 0 else -((-p) >> DECAY_SHIFT)
+    return (p + ((p >> 63) & ((1 << DECAY_SHIFT) - 1))) >> DECAY_SHIFT
 
 
 @njit(cache=True)
@@ -69,11 +71,9 @@ def input_register(u, summed_input, keep):
     projection's shifted input for this step; Lava's ports carry it as int32. The wrap is
     Lava's: above 2^23 loses 2^24, at or below −2^23 gains 2^24 (2^23 itself stays)."""
     curr = wrap_int32(decay(u, keep) + wrap_int32(wrap_int32(summed_input) << ACT_SHIFT))
-    if curr > MAX_UV:
-        return curr - 2 * MAX_UV, True
-    if curr <= -MAX_UV:
-        return curr + 2 * MAX_UV, True
-    return curr, False
+    above, below = curr > MAX_UV, curr <= -MAX_UV  # selects, not branches: vectorisable
+    curr = curr - 2 * MAX_UV if above else curr
+    return (curr + 2 * MAX_UV if below else curr), above | below
 
 
 @njit(cache=True)
@@ -81,7 +81,7 @@ def membrane(v, keep_v, curr, bias):
     """LIF's and adaptive LIF's v: (decayed v + curr + bias in int32, clipped to
     ±(2^23 − 1), whether it was clipped)."""
     volt = wrap_int32(decay(v, keep_v) + curr + bias)
-    saturated = volt > MAX_UV - 1 or volt < 1 - MAX_UV
+    saturated = (volt > MAX_UV - 1) | (volt < 1 - MAX_UV)
     return min(max(volt, 1 - MAX_UV), MAX_UV - 1), saturated
 
 
@@ -137,34 +137,46 @@ def drive(bias, current, t, i, has_current, shift):
 
 
 
-# columns of the per-projection table (synapses.py fills it): a synapse adds
+# columns of the per-projection table (synapses.py fills it): a synapse onto neuron `post` of
+# the projection's post population (ring column POST_START + post) adds
 # ((code + OFFSET) · SIGN) << SHIFT, into the ring directly (SUMMED 0) or into its step sum
-# at SUM_BASE + (delay − DMIN) · POST_SIZE + (post − POST_START), floor-shifted right by
-# SUM_SHIFT into the ring once the step's spikes are all in (SUMMED 1)
+# at SUM_BASE + (delay − DMIN) · POST_SIZE + post, floor-shifted right by SUM_SHIFT into the
+# ring once the step's spikes are all in (SUMMED 1)
 SHIFT, SIGN, OFFSET, SUMMED, SUM_SHIFT, SUM_BASE, DMIN, POST_START, POST_SIZE = range(9)
 N_PROJECTION_COLUMNS = POST_SIZE + 1
 
 
 @njit(cache=True, inline="always")
-def deliver(syn, k, pre, s, ring, mask):
-    """Add the synapses of pre neuron `pre`, spiking at step s, whose post worker k owns."""
+def ring_row(slot, delay, ring):
+    """The ring row of the step `delay` steps after the step of row `slot`. The ring has the
+    longest delay + 1 rows, no more (at full scale a power of 2 would double its 20 MB past
+    the caches), so the row wraps by a compare, not a mask (slot + delay < 2 · rows)."""
+    row = slot + delay
+    return row - ring.shape[0] if row >= ring.shape[0] else row
+
+
+@njit(cache=True, inline="always")
+def deliver(syn, k, pre, slot, ring):
+    """Add the synapses of pre neuron `pre`, spiking at the step of ring row `slot`, whose post
+    worker k owns (ring_row: the row a delay lands in)."""
     for g in range(syn.seg_ptr[k, pre], syn.seg_ptr[k, pre + 1]):
         p = syn.seg_proj[g]
         shift, sign, offset = syn.proj[p, SHIFT], syn.proj[p, SIGN], syn.proj[p, OFFSET]
         if syn.proj[p, SUMMED] == 0:
+            column = syn.proj[p, POST_START]
             for j in range(syn.seg_start[g], syn.seg_start[g + 1]):
-                ring[(s + syn.delay[j]) & mask, syn.post[j]] += ((syn.code[j] + offset)
-                                                                 * sign) << shift
+                ring[ring_row(slot, syn.delay[j], ring), column + syn.post[j]] += (
+                    ((syn.code[j] + offset) * sign) << shift)
         else:
             size = syn.proj[p, POST_SIZE]
-            base = syn.proj[p, SUM_BASE] - syn.proj[p, DMIN] * size - syn.proj[p, POST_START]
+            base = syn.proj[p, SUM_BASE] - syn.proj[p, DMIN] * size
             for j in range(syn.seg_start[g], syn.seg_start[g + 1]):
                 syn.sums[base + syn.delay[j] * size + syn.post[j]] += ((syn.code[j] + offset)
                                                                        * sign) << shift
 
 
 @njit(cache=True, inline="always")
-def flush(syn, k, pre, s, ring, mask):
+def flush(syn, k, pre, slot, ring):
     """Shift the step sums that pre's summed synapses (worker k's) fed at step s into the
     ring (arithmetic right shift: floor) and zero them; a sum met twice is zero the second
     time, and a zero sum adds nothing, so walking the step's spikes again finds them all."""
@@ -173,11 +185,13 @@ def flush(syn, k, pre, s, ring, mask):
         if syn.proj[p, SUMMED] == 0:
             continue
         size, right = syn.proj[p, POST_SIZE], syn.proj[p, SUM_SHIFT]
-        base = syn.proj[p, SUM_BASE] - syn.proj[p, DMIN] * size - syn.proj[p, POST_START]
+        base = syn.proj[p, SUM_BASE] - syn.proj[p, DMIN] * size
+        column = syn.proj[p, POST_START]
         for j in range(syn.seg_start[g], syn.seg_start[g + 1]):
             at = base + syn.delay[j] * size + syn.post[j]
             if syn.sums[at] != 0:
-                ring[(s + syn.delay[j]) & mask, syn.post[j]] += syn.sums[at] >> right
+                ring[ring_row(slot, syn.delay[j], ring), column + syn.post[j]] += (
+                    syn.sums[at] >> right)
                 syn.sums[at] = 0
 
 
@@ -185,20 +199,20 @@ def flush(syn, k, pre, s, ring, mask):
 def deliver_block(k, b0, b1, previous, work, syn, src_ptr, src_pre, ring):
     """Worker k delivers every spike of steps b0 … b1−1 (every worker's, from buffer
     `previous`, and the sources') into the neurons it owns, step by step."""
-    mask = ring.shape[0] - 1
     spikes, step_ptr = work.spike_n[previous], work.step_ptr[previous]
     for s in range(b0, b1):
+        slot = s % ring.shape[0]
         for other in range(spikes.shape[0]):
             for x in range(step_ptr[other, s - b0], step_ptr[other, s - b0 + 1]):
-                deliver(syn, k, spikes[other, x], s, ring, mask)
+                deliver(syn, k, spikes[other, x], slot, ring)
         for x in range(src_ptr[s], src_ptr[s + 1]):
-            deliver(syn, k, src_pre[x], s, ring, mask)
+            deliver(syn, k, src_pre[x], slot, ring)
         if syn.any_summed:
             for other in range(spikes.shape[0]):
                 for x in range(step_ptr[other, s - b0], step_ptr[other, s - b0 + 1]):
-                    flush(syn, k, spikes[other, x], s, ring, mask)
+                    flush(syn, k, spikes[other, x], slot, ring)
             for x in range(src_ptr[s], src_ptr[s + 1]):
-                flush(syn, k, src_pre[x], s, ring, mask)
+                flush(syn, k, src_pre[x], slot, ring)
 
 
 @njit(cache=True, inline="always")
@@ -208,26 +222,58 @@ def note(first, p, kind, neuron):
         first[p, kind] = neuron
 
 
+@njit(cache=True)
+def plain_range(u, v, row, keep_u, keep_v, bias, vth, fired):
+    """Steps neurons u, v (views of one range) on their input `row`, with one bias and zero
+    reset, marking who spiked in `fired`: no branch and no store that depends on a neuron,
+    so the compiler vectorises it. Returns (wraps, saturations, spikes)."""
+    wraps = saturations = spikes = 0
+    for i in range(u.size):
+        curr, wrapped = input_register(u[i], row[i], keep_u)
+        volt, saturated = membrane(v[i], keep_v, curr, bias)
+        spiked = volt > vth
+        u[i], v[i], row[i], fired[i] = curr, (0 if spiked else volt), 0, spiked
+        wraps += wrapped
+        saturations += saturated
+        spikes += spiked
+    return wraps, saturations, spikes
+
+
 @njit(cache=True, inline="always")
 def plain_population(p, lo, hi, slot, neurons, overflow, first, strict, out, n_out):
     """Neurons lo … hi−1 of plain LIF population p (Lava's PyLifModelBitAcc: one bias for
     every neuron, no refractory period, zero reset, no current), one step: the hot path,
-    free of the variants' per-neuron loads and tests. Returns (spikes in `out`, overflowed)."""
+    free of the variants' per-neuron loads and tests. Returns (spikes in `out`, overflowed).
+
+    Outside strict mode the step is plain_range's vector loop, then the (few) spiking
+    neurons are listed from its marks; strict mode, which must name the first neuron that
+    overflowed, steps them one by one."""
     params, ring, u, v = neurons.params, neurons.ring, neurons.state[0], neurons.state[1]
     keep_u, keep_v, vth = params[p, KEEP_U], params[p, KEEP_V], params[p, VTH]
     same_bias, start = params[p, BIAS], neurons.start[p]
+    if not strict:
+        fired = neurons.fired[lo:hi]
+        wraps, saturations, spikes = plain_range(u[lo:hi], v[lo:hi], ring[slot, lo:hi],
+                                                 keep_u, keep_v, same_bias, vth, fired)
+        for i in range(hi - lo if spikes else 0):
+            if fired[i]:
+                out[n_out] = lo + i
+                n_out += 1
+        overflow[p, 0] += wraps
+        overflow[p, 1] += saturations
+        return n_out, wraps + saturations > 0
     wraps = saturations = 0
     for i in range(lo, hi):
-        u[i], v[i], wrapped, saturated, fired = lif_step(u[i], v[i], ring[slot, i], keep_u,
-                                                         keep_v, same_bias, vth, True, 0)
+        u[i], v[i], wrapped, saturated, fired_ = lif_step(u[i], v[i], ring[slot, i], keep_u,
+                                                          keep_v, same_bias, vth, True, 0)
         ring[slot, i] = 0
         wraps += wrapped
         saturations += saturated
-        if strict and wrapped:
+        if wrapped:
             note(first, p, 0, i - start)
-        if strict and saturated:
+        if saturated:
             note(first, p, 1, i - start)
-        if fired:
+        if fired_:
             out[n_out] = i
             n_out += 1
     overflow[p, 0] += wraps
@@ -417,11 +463,10 @@ def _compile_update(with_variants: bool):
         out, step_ptr = work.spike_n[current_buffer, k], work.step_ptr[current_buffer, k]
         overflow, first = work.overflow[k], work.first[k]
         state, width = neurons.state, neurons.state.shape[1]
-        mask = neurons.ring.shape[0] - 1
         n_out = 0
         step_ptr[0] = 0
         for t in range(b0, b1):
-            slot = t & mask
+            slot = t % neurons.ring.shape[0]
             overflowed = False
             for p in range(work.first_population[k], start.size - 1):
                 if start[p] >= hi:

@@ -4,9 +4,12 @@ Neurons have global indices: neuron populations first, in order (their index is 
 in the ring), then sources. A worker's synapses (those onto the neurons it owns) are grouped
 by pre neuron and, within one pre neuron, by projection ("segments"); within a segment they
 are sorted by delay, then post neuron, so a spike's walk writes each row of the ring forward
-(a prefetcher's pattern: at scale the ring is far larger than the caches). Per synapse the table
-holds the post column (int32), the delay (uint8; uint16, int32 beyond 255, 65,535 steps) and an 8-bit
-weight code; what the code means is the segment's projection's (kernel: SHIFT … POST_SIZE):
+(a prefetcher's pattern: at scale the ring is far larger than the caches). Per synapse the
+table holds the post neuron's index in its population (uint16; int32 when a population
+receiving synapses has more than 65,536 neurons), the delay (uint8; uint16, int32 beyond 255,
+65,535 steps) and an 8-bit weight code: 4 bytes a synapse (the microcircuit's largest
+population has 21,915 neurons). The post's ring column and the code's meaning are the
+segment's projection's (kernel: SHIFT … POST_SIZE):
 
     weight = ((code + OFFSET) · SIGN) << SHIFT
 
@@ -36,16 +39,13 @@ from nmcompile.ir import QuantizedNetwork
 from . import kernel
 from .lava_semantics import lava_weights
 
-BYTES_PER_SYNAPSE = 6  # post int32, delay uint8, weight code int8
-
-
 class Synapses(NamedTuple):
     """Segments of synapses; worker k's segments of pre i are seg_ptr[k, i] … seg_ptr[k, i+1]−1."""
 
     seg_ptr: np.ndarray    # (workers, pre neurons + 1) int64
     seg_start: np.ndarray  # (segments + 1) int64: segment g's synapses are [start[g], start[g+1])
     seg_proj: np.ndarray   # (segments) int32: its projection (row of proj)
-    post: np.ndarray       # (synapses) int32: ring column of the target
+    post: np.ndarray       # (synapses) uint16 or int32: the target's index in its population
     delay: np.ndarray      # (synapses) uint8, uint16 or int32: steps
     code: np.ndarray       # (synapses) int8: weight code
     proj: np.ndarray       # (projections, kernel.N_PROJECTION_COLUMNS) int64
@@ -84,6 +84,8 @@ def build_synapses(qnet: QuantizedNetwork, offset: dict[str, int], n_pre: int,
     table = np.zeros((len(projections), kernel.N_PROJECTION_COLUMNS), np.int64)
     max_delay = max([int(p.delay.max()) for p in projections if p.delay.size], default=1)
     delay_type = next(t for t in (np.uint8, np.uint16, np.int32) if max_delay <= np.iinfo(t).max)
+    largest_post = max([sizes[p.post] for p in projections], default=1)
+    post_type = np.uint16 if largest_post <= 1 << 16 else np.int32
 
     def local(proj):
         """The owned columns in the post population's own indices, and its size."""
@@ -128,7 +130,7 @@ def build_synapses(qnet: QuantizedNetwork, offset: dict[str, int], n_pre: int,
 
     # pass 2: each projection's synapses into their segments, sorted by delay, then post, within each
     n = int(seg_start[-1])
-    post_out = np.empty(n, np.int32)
+    post_out = np.empty(n, post_type)
     delay_out = np.empty(n, delay_type)
     code_out = np.empty(n, np.int8)
     first = 0
@@ -143,7 +145,7 @@ def build_synapses(qnet: QuantizedNetwork, offset: dict[str, int], n_pre: int,
         first += counts.size
         rank = np.arange(within.size) - np.repeat(np.cumsum(counts) - counts, counts)
         at = np.repeat(seg_start[segments], counts) + rank
-        post_out[at] = post[within]
+        post_out[at] = post[within] - offset[proj.post]
         delay_out[at] = delay[within]
         code_out[at] = code[within]
     return Synapses(seg_ptr=seg_ptr.astype(np.int64), seg_start=seg_start,
