@@ -10,6 +10,8 @@ from nmcompile import __version__
 from nmcompile.diagnostics import InputError, RunError
 from nmcompile.mpi import launched_rank, launched_size
 
+ON_SEVERAL_PROCESSES = ("emulator", "emulator-float")  # the backends that run under mpiexec
+
 
 def _cmd_validate(args) -> int:
     from nmcompile.summary import one_line_summary
@@ -82,7 +84,7 @@ def _check_run_flags(args) -> None:
         raise InputError(f"--strict is an emulator option; backend {backend.name} has none")
     if args.threads is not None and not backend.name.startswith("emulator"):
         raise InputError(f"--threads is an emulator option; backend {backend.name} has none")
-    if (args.ranks or launched_size() > 1) and backend.name != "emulator":
+    if (args.ranks or launched_size() > 1) and backend.name not in ON_SEVERAL_PROCESSES:
         raise InputError(f"only the emulator runs on several processes; run backend "
                          f"{backend.name} without mpiexec or --ranks")
     if args.target and not backend.capabilities.fixed_point:
@@ -103,7 +105,7 @@ def _launch_ranks(args) -> int:
     if launched_size() > 1:
         raise InputError("--ranks starts the processes itself: give it without mpiexec, or "
                          "mpiexec without --ranks")
-    if get_backend(args.backend).name != "emulator":
+    if get_backend(args.backend).name not in ON_SEVERAL_PROCESSES:
         raise InputError(f"only the emulator runs on several processes; run backend "
                          f"{args.backend} without --ranks")
     beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")

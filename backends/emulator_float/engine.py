@@ -25,18 +25,37 @@ spikes are identical to the last bit on networks Brian2 runs, not merely within 
 
 Neurons have global indices: neuron populations first, in network order (their index is
 their column in the state table), then spike sources.
+
+Threads and MPI ranks (DESIGN §9) split the neurons into contiguous ranges, one per worker,
+balanced by neurons plus the synapses onto them (the fixed emulator's partition.py: split,
+and split_ranks with any neuron a possible start; threads: partition.worker_count, the
+fixed emulator's rule). The kernel runs blocks of as many steps as the shortest delay: in
+each, every worker delivers and updates its range step by step, on its own thread; then
+every spike of the block is pushed, on one thread, in index order (kernel.py). Under
+mpiexec every rank runs its own workers on a synapse table of only the synapses onto its
+neurons, the ranks exchange each block's spike lists (the fixed emulator's ranks.exchange),
+and each pushes every spike into its own queue; at the end every rank gathers the whole
+result (ranks.gather) and the command line lets rank 0 alone write it. Since the terms of
+every neuron's sum keep their order, any count of threads and ranks gives the same spikes
+and probed values, bit for bit, as one thread and as Brian2.
 """
 from __future__ import annotations
 
+import multiprocessing
+import time
+from contextlib import contextmanager
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
+from nmcompile.backends.emulator import ranks
+from nmcompile.backends.emulator.partition import split, split_ranks, worker_count
+from nmcompile.diagnostics import InputError
 from nmcompile.ir import Network, Population, source_spikes
 from nmcompile.result import Result
 
 from . import kernel
-from .kernel import run_steps
 from .models import REGISTRY
 
 QUEUE_WIDTH = 64   # initial entries per queue row; kernel.push doubles it when needed
@@ -80,6 +99,17 @@ class Record(NamedTuple):
     spike_n: np.ndarray
 
 
+class Work(NamedTuple):
+    """Each worker's share: its neurons, its spikes of the last block, its probes. The leading
+    axis (of length 1) of spike_n and step_ptr is the buffer ranks.exchange fills."""
+
+    bounds: np.ndarray     # worker k owns neurons bounds[k] … bounds[k + 1] − 1 (every rank's)
+    spike_n: np.ndarray    # (1, workers, block · largest range): each worker's spikes of a
+    step_ptr: np.ndarray   # (1, workers, block + 1) block, step s's from step_ptr[0, k, s − b0]
+    probe_ptr: np.ndarray  # worker k records the runs of probed values probe_runs[ptr[k] …
+    probe_runs: np.ndarray  # ptr[k + 1] − 1], each (first value, count) (_probe_runs)
+
+
 class Arrays(NamedTuple):
     """Everything the kernel runs on, built once per run."""
 
@@ -93,22 +123,134 @@ class Arrays(NamedTuple):
     slots: int                       # queue rows per channel: the longest delay + 1
 
 
-def emulate(net: Network, steps: int) -> Result:
-    a = build(net, steps)
+def emulate(net: Network, steps: int, threads: int | None = None) -> Result:
+    """Run `net` for `steps` steps on `threads` threads (default: partition.worker_count), in
+    each of the processes mpiexec started (ranks.py), which all return the whole result."""
+    began = time.perf_counter()
+    comm = ranks.world()
+    threads, bounds, w0 = _workers(net, comm, threads)
+    w1 = w0 + threads
+    a = build(net, steps, owned=(int(bounds[w0]), int(bounds[w1])))
     record, length, queue = a.record, *empty_queue(a)
+    block = min_delay(net)
+    work = _work(a.record, bounds, block, a.neurons.acc.size)
+    run = kernel.run_steps_threads if threads > 1 else kernel.run_steps
+    built = time.perf_counter()
     t, n_spikes = 0, 0
-    while True:
-        t, n_spikes, queue = run_steps(t, steps, a.neurons, a.syn, length, queue, a.src_ptr,
-                                       a.src_pre, record, n_spikes)
-        if t == steps:
-            break
-        # stopped early because the spike buffer could fill up: double it and go on
-        record = record._replace(spike_t=np.concatenate((record.spike_t, record.spike_t)),
-                                 spike_n=np.concatenate((record.spike_n, record.spike_n)))
-    return _result(a.populations, a.neurons, record, n_spikes, a.probes, steps)
+    with _numba_threads(threads):
+        while t < steps:
+            ran_to, n_spikes, queue = run(t, steps, block, a.neurons, a.syn, length, queue,
+                                          a.src_ptr, a.src_pre, work, record, n_spikes, w0, w1,
+                                          comm is not None)
+            if ran_to == t:  # the spike buffer could fill up in the next block: double it
+                record = record._replace(
+                    spike_t=np.concatenate((record.spike_t, record.spike_t)),
+                    spike_n=np.concatenate((record.spike_n, record.spike_n)))
+                continue
+            if comm is not None:
+                ranks.exchange(comm, work, 0, w0, w1)
+            t = ran_to
+    ran = time.perf_counter()
+    if comm is not None:
+        record, n_spikes = _gathered(comm, record, n_spikes)
+    result = _result(a.populations, a.neurons, record, n_spikes, a.probes, steps)
+    result.meta.update({"threads": threads, "processes": 1 if comm is None else comm.size,
+                        "build_s": round(built - began, 6), "kernel_s": round(ran - built, 6)})
+    return result
 
 
-def build(net: Network, steps: int) -> Arrays:
+def min_delay(net: Network) -> int:
+    """The shortest delay of any synapse (steps): a block's spikes reach no neuron sooner."""
+    delays = net.delay_range()
+    return delays[0] if delays else 1
+
+
+def _workers(net: Network, comm, threads: int | None) -> tuple[int, np.ndarray, int]:
+    """(threads of this process, bounds of every worker's neurons, this process's first
+    worker). Threads as the fixed emulator chooses them; under MPI every rank takes rank 0's
+    count, so that all agree on the split. Ranks may begin at any neuron: no chip cores."""
+    work = _work_per_neuron(net)
+    n = work.size
+    if comm is None:
+        threads = worker_count(threads, n)
+        return threads, split(work, threads), 0
+    if comm.size > n:
+        raise InputError(f"{comm.size} processes, but the network has {n} neuron(s): give at "
+                         f"most {n}")
+    threads = comm.bcast(threads or worker_count(ranks.local_cores(comm), n), root=0)
+    return threads, split_ranks(work, comm.size, threads, np.arange(n + 1)), comm.rank * threads
+
+
+def _work_per_neuron(net: Network) -> np.ndarray:
+    """Per neuron: 1 + the synapses onto it (partition.py: a worker's share of a step)."""
+    pops = list(net.neuron_populations())
+    offset = dict(zip((p.name for p in pops), np.cumsum([0] + [p.size for p in pops]).tolist()))
+    work = np.ones(sum(p.size for p in pops), np.int64)
+    for proj in net.projections:
+        size = net.populations[proj.post].size
+        work[offset[proj.post]:offset[proj.post] + size] += np.bincount(proj.post_idx,
+                                                                          minlength=size)
+    return work
+
+
+def _work(record: Record, bounds: np.ndarray, block: int, n_neurons: int) -> Work:
+    workers = bounds.size - 1
+    largest = int(np.diff(bounds).max())
+    probe_runs, probe_ptr = _probe_runs(record, bounds, n_neurons)
+    return Work(bounds=bounds, spike_n=np.zeros((1, workers, block * largest), np.int64),
+                step_ptr=np.zeros((1, workers, block + 1), np.int64), probe_ptr=probe_ptr,
+                probe_runs=probe_runs)
+
+
+def _probe_runs(record: Record, bounds: np.ndarray,
+                n_neurons: int) -> tuple[np.ndarray, np.ndarray]:
+    """The probed values as runs, worker by worker: value c, c + 1 … of one run are neighbours
+    in state and in the trace (a probe's neurons within one worker's range), so that a step
+    records each run as one contiguous copy (a value at a time, through index arrays, took
+    40 % more of a CUBA run with every neuron probed). Returns (runs, ptr): worker k's are
+    runs[ptr[k]:ptr[k + 1]], each (first value, count)."""
+    worker = np.searchsorted(bounds, record.probe_at % max(n_neurons, 1), side="right") - 1
+    starts = np.flatnonzero((np.diff(record.probe_at, prepend=-2) != 1)
+                            | (np.diff(record.trace_at, prepend=-2) != 1)
+                            | (np.diff(record.trace_stride, prepend=-1) != 0)
+                            | (np.diff(worker, prepend=-1) != 0))
+    counts = np.diff(starts, append=record.probe_at.size)
+    by_worker = np.argsort(worker[starts], kind="stable")
+    runs = np.stack((starts[by_worker], counts[by_worker]), axis=1).astype(np.int64)
+    ptr = np.searchsorted(worker[starts][by_worker], np.arange(bounds.size))
+    return runs.reshape(-1, 2), ptr.astype(np.int64)
+
+
+@contextmanager
+def _numba_threads(threads: int):
+    """numba's threads for a run on `threads` workers (more workers than numba's threads share
+    them), and the multiprocessing start method left as it was: numba's threads fix it
+    ("fork") when unset, and Lava's import, which sets it, would then fail."""
+    start_method = multiprocessing.get_start_method(allow_none=True)
+    if threads > 1:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        if start_method is None:
+            multiprocessing.set_start_method(None, force=True)
+
+
+def _gathered(comm, record: Record, n_spikes: int) -> tuple[Record, int]:
+    """Every rank's spikes and probed values, on every rank (ranks.gather). A rank's probed
+    values are zero elsewhere; they are summed as the integers of their bits, so each value
+    keeps its own bits exactly (a float sum would turn -0.0 into 0.0); float has no overflow
+    counts to sum."""
+    spike_t, spike_n, trace, _ = ranks.gather(comm, record.spike_t[:n_spikes],
+                                              record.spike_n[:n_spikes],
+                                              record.trace.view(np.int64), np.zeros(1, np.int64))
+    return record._replace(spike_t=spike_t, spike_n=spike_n,
+                           trace=trace.view(np.float64)), spike_t.size
+
+
+def build(net: Network, steps: int, owned: tuple[int, int] | None = None) -> Arrays:
+    """The kernel's arrays; the synapse table holds the synapses onto neurons owned[0] …
+    owned[1] − 1 (default: every neuron), those a rank delivers."""
     neurons_first = list(net.neuron_populations())
     pops = neurons_first + [p for p in net.populations.values() if p.is_source]
     start = np.cumsum([0] + [p.size for p in pops]).astype(np.int64)
@@ -119,8 +261,9 @@ def build(net: Network, steps: int) -> Arrays:
     src_ptr, src_pre = _source_events(net, steps, offset, int(start[-1]))
     return Arrays(populations=neurons_first,
                   neurons=_neurons(net, neurons_first, start[:len(neurons_first) + 1], steps),
-                  syn=_synapses(net, offset, int(start[-1]), n_neurons), src_ptr=src_ptr,
-                  src_pre=src_pre, probes=probes,
+                  syn=_synapses(net, offset, int(start[-1]), n_neurons,
+                                owned or (0, n_neurons)),
+                  src_ptr=src_ptr, src_pre=src_pre, probes=probes,
                   record=_record(net, probes, offset, n_neurons, steps),
                   slots=net.max_delay() + 1)
 
@@ -174,24 +317,28 @@ def channels(net: Network) -> list[int]:
     return [rank[name] if name else -1 for name in names]
 
 
-def _synapses(net: Network, offset: dict[str, int], n_pre: int, n_neurons: int) -> Synapses:
-    """The segment table, built one projection at a time (no concatenated copy of the
-    network's synapses: 20 bytes per synapse while building, 12 after)."""
+def _synapses(net: Network, offset: dict[str, int], n_pre: int, n_neurons: int,
+              owned: tuple[int, int]) -> Synapses:
+    """The segment table of the synapses onto neurons owned[0] … owned[1] − 1, built one
+    projection at a time (no concatenated copy of the network's synapses: 20 bytes per
+    synapse while building, 12 after)."""
     channel = channels(net)
     projections = [(proj, c) for proj, c in zip(net.projections, channel) if proj.n_synapses]
     counts = np.zeros(n_pre, np.int64)
-    for proj, _ in projections:
-        counts += np.bincount(proj.pre_idx.astype(np.int64) + offset[proj.pre], minlength=n_pre)
+    for proj, _ in projections:  # the IR's dtypes, pinned: one compiled function, no copies
+        kernel.count_owned(counts, np.asarray(proj.pre_idx, np.int32),
+                           np.asarray(proj.post_idx, np.int32), offset[proj.pre],
+                           offset[proj.post], *owned)
     ptr = np.zeros(n_pre + 1, np.int64)
     np.cumsum(counts, out=ptr[1:])
     n, n_post, span = int(ptr[-1]), max(n_neurons, 1), net.max_delay() + 1
     post, weight, key = np.empty(n, np.int32), np.empty(n), np.empty(n, np.int64)
     cursor = ptr[:-1].copy()
-    for proj, c in projections:  # the IR's dtypes, pinned: one compiled scatter, no copies
+    for proj, c in projections:
         kernel.scatter(cursor, np.asarray(proj.pre_idx, np.int32),
                        np.asarray(proj.post_idx, np.int32), np.asarray(proj.weight, np.float64),
                        np.asarray(proj.delay, np.int32), offset[proj.pre], offset[proj.post], c,
-                       n_post, span, post, weight, key)
+                       n_post, span, *owned, post, weight, key)
     pre_seg, seg_start, seg_channel, seg_delay = kernel.segments(ptr, key, post, weight,
                                                                  n_post, span)
     return Synapses(n_channels=max([0, *channel]) + 1, pre_seg=pre_seg,

@@ -8,22 +8,33 @@ function here asks for fastmath: every float operation is the IEEE one written, 
 order written (no reassociation, no fused multiply-add), as Brian2's compiled code with
 `-fno-fast-math -ffp-contract=off` and numpy compute it.
 
-A step t is three phases, each a function of its own so that threads or ranks can later each
-run one on their own range of neurons:
+A step t is three phases, each a function of its own so that threads and ranks each run the
+first two on their own range of neurons:
 
     deliver(t, lo, hi)   add the weights arriving at step t into acc[lo:hi]
     update(t, lo, hi)    neurons lo..hi-1 take acc (a[t]) and step; their spikes are listed
     push(t)              every spike of step t (neurons, then sources, in index order) is
                          queued once per (channel, delay) segment of its synapses
 
-Every delay is >= 1 step, so a step's deliveries need only spikes of earlier steps.
+Every delay is >= 1 step, so a step's deliveries need only spikes of earlier steps, and the
+kernel runs blocks of B steps, B the shortest delay (run_steps): a spike of the block can
+reach no neuron before the next one. Workers own contiguous ranges of neurons (engine.py:
+partition.split); in each block every worker (one per thread, prange) delivers and updates
+its range step after step, listing its spikes per step (step_range). Then, on one thread,
+the block's queue rows are emptied and, at the start of the next block, every spike of the
+block is pushed (push_block): step by step, worker after worker, then the sources, i.e. in
+index order, as one worker would push them. With MPI ranks each process runs its own
+workers, the ranks exchange the block's spike lists between blocks (engine.py), and every
+process pushes every spike into its own queue: the synapse table of a process holds only
+the synapses onto its neurons, so it queues only those.
+
 Synapses (placed by scatter, cut by segments) are sorted by pre neuron, then channel, then
 delay: one run of synapses per (pre, channel, delay) is a *segment*; within one, synapses
 are sorted by post (synapses onto one post keep Brian2's order), so a range of posts is a
 contiguous run of it. The queue holds, per channel and arrival step, the segments in the
 order they were pushed (step, then pre neuron); delivery walks channels in order, then that
 list: per post neuron, the order of its inputs does not depend on how neurons are split
-into ranges.
+into ranges, so any count of threads and ranks gives the same floats, bit for bit.
 
 Every neuron's state is a column of `state` (STATE_ROWS × neurons), one row per variable
 (models/*.py: ROWS): row 0 the variable input enters (LIF u, Izhikevich i, adaptive i),
@@ -32,7 +43,7 @@ row 1 v, row 2 Izhikevich u or adaptive theta, row 3 adaptive r.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 STATE_ROWS = 4
 # a population's model (models/*.py: MODEL)
@@ -265,44 +276,113 @@ def push(t, pre, syn, length, queue):
     return queue
 
 
-@njit(cache=True)
-def run_steps(t_from, steps, neurons, syn, length, queue, src_ptr, src_pre, record, n_spikes):
-    """Steps t_from.. until done or a spike buffer that a full step might overflow; returns
-    (next step, spike count, the queue, which push may have widened)."""
-    n = neurons.acc.size
+@njit(cache=True, inline="always")
+def step_range(k, b0, b1, neurons, syn, length, queue, work, record):
+    """Worker k's share of steps b0..b1-1: its neurons (work.bounds[k] .. work.bounds[k + 1]
+    - 1) take their input and step, step after step; their spikes of step s are listed in
+    work.spike_n[0, k, step_ptr[s - b0]:step_ptr[s - b0 + 1]], and their probed values
+    recorded, a run of neighbours at a time (engine.py: _probe_runs). Workers write disjoint
+    parts of every array, so they run at once. Inlined into run_steps, as push_block: called,
+    the two made CUBA-4000's run some 10 % slower on one thread (the arrays passed each step)."""
+    lo, hi = work.bounds[k], work.bounds[k + 1]
+    out, step_ptr = work.spike_n[0, k], work.step_ptr[0, k]
     flat = neurons.state.reshape(neurons.state.size)  # the probes' view: row · n + neuron
-    for t in range(t_from, steps):
-        if n_spikes + n > record.spike_t.size:
-            return t, n_spikes, queue
-        deliver(t, 0, n, syn, length, queue, neurons.acc)
-        clear_arrival(t, syn, length)
-        n_fired = update(t, 0, n, neurons)
-        for k in range(n_fired):
-            i = neurons.fired[k]
-            record.spike_t[n_spikes] = t
-            record.spike_n[n_spikes] = i
-            n_spikes += 1
-            queue = push(t, i, syn, length, queue)
-        for k in range(src_ptr[t], src_ptr[t + 1]):
-            queue = push(t, src_pre[k], syn, length, queue)
-        for c in range(record.probe_at.size):
-            at = record.trace_at[c] + t * record.trace_stride[c]
-            record.trace[at] = flat[record.probe_at[c]]
-    return steps, n_spikes, queue
+    n_out = 0
+    step_ptr[0] = 0
+    for t in range(b0, b1):
+        deliver(t, lo, hi, syn, length, queue, neurons.acc)
+        n_fired = update(t, lo, hi, neurons)
+        for j in range(n_fired):
+            out[n_out + j] = neurons.fired[lo + j]
+        n_out += n_fired
+        step_ptr[t - b0 + 1] = n_out
+        for r in range(work.probe_ptr[k], work.probe_ptr[k + 1]):
+            c, count = work.probe_runs[r, 0], work.probe_runs[r, 1]
+            at, source = record.trace_at[c] + t * record.trace_stride[c], record.probe_at[c]
+            for j in range(count):
+                record.trace[at + j] = flat[source + j]
+
+
+@njit(cache=True, inline="always")
+def push_block(b0, b1, syn, length, queue, work, src_ptr, src_pre):
+    """Queue every spike of steps b0..b1-1: step by step, every worker's (of every rank, once
+    exchanged) in worker order, then the sources', i.e. by neuron index. Returns the queue."""
+    spikes, step_ptr = work.spike_n[0], work.step_ptr[0]
+    for t in range(b0, b1):
+        for k in range(spikes.shape[0]):
+            for x in range(step_ptr[k, t - b0], step_ptr[k, t - b0 + 1]):
+                queue = push(t, spikes[k, x], syn, length, queue)
+        for x in range(src_ptr[t], src_ptr[t + 1]):
+            queue = push(t, src_pre[x], syn, length, queue)
+    return queue
+
+
+def _compile(parallel: bool):
+    """run_steps, compiled from this one source with `parallel` a constant of the closure
+    (workers on threads, or one after the other). numba caches each closure on disk by its
+    constants as long as the closure holds only constants: compiled functions are referred to
+    as globals."""
+
+    @njit(cache=True, parallel=parallel)
+    def run_steps(t_from, steps, block, neurons, syn, length, queue, src_ptr, src_pre, work,
+                  record, n_spikes, w0, w1, one_block):
+        """Blocks of `block` steps from t_from (a multiple of it) until done, a spike buffer
+        that a full block might overflow, or (one_block) after one block; returns (next step,
+        spike count, the queue, which push may have widened). This process runs workers
+        w0 … w1-1 of work.bounds; with several processes (MPI) the others' spike lists of the
+        last block are filled in between calls, and each block starts by pushing the last."""
+        n = neurons.acc.size
+        t = t_from
+        while t < steps:
+            b1 = min(t + block, steps)
+            if n_spikes + (b1 - t) * n > record.spike_t.size:
+                return t, n_spikes, queue
+            if t > 0:
+                queue = push_block(t - block, t, syn, length, queue, work, src_ptr, src_pre)
+            for i in prange(w1 - w0):
+                step_range(w0 + i, t, b1, neurons, syn, length, queue, work, record)
+            for s in range(t, b1):
+                clear_arrival(s, syn, length)
+                for k in range(w0, w1):
+                    for x in range(work.step_ptr[0, k, s - t], work.step_ptr[0, k, s - t + 1]):
+                        record.spike_t[n_spikes] = s
+                        record.spike_n[n_spikes] = work.spike_n[0, k, x]
+                        n_spikes += 1
+            t = b1
+            if one_block:
+                break
+        return t, n_spikes, queue
+
+    return run_steps
+
+
+run_steps = _compile(False)          # the workers one after the other (one thread)
+run_steps_threads = _compile(True)   # the workers on threads
+
+
+@njit(cache=True)
+def count_owned(counts, pre_idx, post_idx, pre_offset, post_offset, lo, hi):
+    """counts[pre] += one projection's synapses (COO) from pre onto neurons lo..hi-1."""
+    for s in range(pre_idx.size):
+        target = post_offset + post_idx[s]
+        if lo <= target < hi:
+            counts[pre_offset + pre_idx[s]] += 1
 
 
 @njit(cache=True)
 def scatter(cursor, pre_idx, post_idx, weights, delays, pre_offset, post_offset, channel,
-            n_post, span, post, weight, key):
-    """Place one projection's synapses (COO) into their pre neuron's block of the table:
-    cursor[p] is the next free place of block p (a counting sort by pre: called for each
-    projection in Brian2's order, blocks keep that order). key is each synapse's (channel ·
-    span + delay) · n_post + post, span = max delay + 1."""
+            n_post, span, lo, hi, post, weight, key):
+    """Place one projection's synapses (COO) onto neurons lo..hi-1 into their pre neuron's
+    block of the table: cursor[p] is the next free place of block p (a counting sort by pre:
+    called for each projection in Brian2's order, blocks keep that order). key is each
+    synapse's (channel · span + delay) · n_post + post, span = max delay + 1."""
     for s in range(pre_idx.size):
+        target = post_offset + post_idx[s]
+        if not lo <= target < hi:
+            continue
         p = pre_offset + pre_idx[s]
         k = cursor[p]
         cursor[p] = k + 1
-        target = post_offset + post_idx[s]
         post[k], weight[k] = target, weights[s]
         key[k] = (channel * span + delays[s]) * n_post + target
 
