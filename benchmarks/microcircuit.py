@@ -9,7 +9,7 @@ through /proc/self/clear_refs), with the resident memory at its end.
   quantize (`driver.prepare` for loihi2), map (partition and design rules, what `nmc compile`
   does, on a loihi2 system of --chips chips), then `driver.run` once per --threads value.
   --ranks: `nmc run MODEL --backend emulator --ranks R --threads 1` (whole processes, the
-  run's own times read back from its result); skipped while `nmc run` has no --ranks.
+  run's own times read back from its result).
 * NEST 3.10: iaf_psc_exp built with NEST's own rules from the same numbers, as its
   Potjans_2014 example does: fixed_total_number with multapses and autapses, weights and
   delays normal and redrawn, normal initial V, the DC as I_e; one copy of static_synapse per
@@ -229,11 +229,6 @@ def run_child(label: str, argv: list[str]) -> dict:
     return {"stages": stages, "failed": failure}
 
 
-def ranks_supported() -> bool:
-    help_text = subprocess.run([str(NMC), "run", "--help"], capture_output=True, text=True).stdout
-    return "--ranks" in help_text
-
-
 def nmc_run_ranks(model_path: str, steps: int, ranks: int, out: str):
     return subprocess.run([str(NMC), "run", model_path, "--backend", "emulator", "--steps",
                            str(steps), "--ranks", str(ranks), "--threads", "1", "-q", "-o", out],
@@ -382,20 +377,17 @@ def main(argv=None) -> int:
         if "emulator" in peers:
             results["emulator"] = [run_child("emulator", child_argv(args, "emulator", "--model",
                                                                     model_path))]
-            if not ranks_supported():
-                print("== emulator on MPI ranks: skipped (`nmc run` has no --ranks yet)")
-            else:
-                print("== emulator on MPI ranks (nmc run --ranks)")
-                tiny_path = os.path.join(tmp, "tiny.yaml")
-                with open(tiny_path, "w") as fh:
-                    yaml.safe_dump(builder.build(model.derive(0.01, 0.01, "dc"), 1, 10,
-                                                 args.seed).doc, fh, sort_keys=False)
-                results["ranks"] = [run_ranks(model_path, tiny_path, args.steps, r, tmp)
-                                    for r in args.rank_list]
-                for r in results["ranks"]:
-                    print(f"  ranks {r['ranks']}: " + (f"failed: {r['failed']}" if "failed" in r
-                          else f"run {r['run_wall_s']:.2f} s (its loop {r['loop_s']:.2f} s), "
-                               f"whole process {r['process_wall_s']:.2f} s"))
+            print("== emulator on MPI ranks (nmc run --ranks)")
+            tiny_path = os.path.join(tmp, "tiny.yaml")
+            with open(tiny_path, "w") as fh:
+                yaml.safe_dump(builder.build(model.derive(0.01, 0.01, "dc"), 1, 10,
+                                             args.seed).doc, fh, sort_keys=False)
+            results["ranks"] = [run_ranks(model_path, tiny_path, args.steps, r, tmp)
+                                for r in args.rank_list]
+            for r in results["ranks"]:
+                print(f"  ranks {r['ranks']}: " + (f"failed: {r['failed']}" if "failed" in r
+                      else f"run {r['run_wall_s']:.2f} s (its loop {r['loop_s']:.2f} s), "
+                           f"whole process {r['process_wall_s']:.2f} s"))
         if "nest" in peers:
             results["nest"] = []
             for threads in args.thread_list:

@@ -85,8 +85,8 @@ def _check_run_flags(args) -> None:
     if args.threads is not None and not backend.name.startswith("emulator"):
         raise InputError(f"--threads is an emulator option; backend {backend.name} has none")
     if (args.ranks or launched_size() > 1) and backend.name not in ON_SEVERAL_PROCESSES:
-        raise InputError(f"only the emulator runs on several processes; run backend "
-                         f"{backend.name} without mpiexec or --ranks")
+        raise InputError(f"only emulator and emulator-float run on several processes; run "
+                         f"backend {backend.name} without mpiexec or --ranks")
     if args.target and not backend.capabilities.fixed_point:
         raise InputError(f"--target is for fixed-point backends (emulator, lava-fixed); "
                          f"{backend.name} runs in floating point")
@@ -106,8 +106,8 @@ def _launch_ranks(args) -> int:
         raise InputError("--ranks starts the processes itself: give it without mpiexec, or "
                          "mpiexec without --ranks")
     if get_backend(args.backend).name not in ON_SEVERAL_PROCESSES:
-        raise InputError(f"only the emulator runs on several processes; run backend "
-                         f"{args.backend} without --ranks")
+        raise InputError(f"only emulator and emulator-float run on several processes; run "
+                         f"backend {args.backend} without --ranks")
     beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     mpiexec = beside if os.access(beside, os.X_OK) else shutil.which("mpiexec")
     if mpiexec is None or importlib.util.find_spec("mpi4py") is None:
@@ -361,11 +361,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="emulator only: any register overflow (a wrap of LIF u, a saturation "
                         "of v, Izhikevich i, v, u, dv/dt) stops the run as an error")
     p.add_argument("--threads", type=_threads, metavar="N",
-                   help="emulator only: threads (default: the cores available, at most one "
-                        "per 2,000 neurons); any number gives the same result")
+                   help="emulator, emulator-float: threads (default: the cores available, at "
+                        "most one per 2,000 neurons); any number gives the same result")
     p.add_argument("--ranks", type=_threads, metavar="R",
-                   help="emulator only: run on R processes (MPI; started with mpiexec); any "
-                        "number gives the same result. `mpiexec -n R nmc run …` works too")
+                   help="emulator, emulator-float: run on R processes (MPI; started with "
+                        "mpiexec); any number gives the same result. `mpiexec -n R nmc run …` "
+                        "works too")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--progress", action="store_true",
                    help="draw the progress bar even when stderr is not a terminal")
@@ -425,7 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     if launched_rank() > 0:  # one of several MPI processes: rank 0 speaks for all
         sys.stdout = sys.stderr = open(os.devnull, "w")
     if launched_size() > 1 and args.func is not _cmd_run:
-        print("nmc: under mpiexec only `nmc run … --backend emulator` runs", file=sys.stderr)
+        print("nmc: under mpiexec only `nmc run … --backend emulator` (or emulator-float) runs",
+              file=sys.stderr)
         return 2
     from nmcompile import signals
     try:

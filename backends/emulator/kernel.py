@@ -501,7 +501,10 @@ update_block_variants = _compile_update(True)
 def _compile(with_variants: bool, parallel: bool):
     """The block loop, compiled from this one source for each pair of constants of the
     closure: `with_variants` (which update_block it calls) and `parallel` (workers on
-    threads, or one after the other on one)."""
+    threads, or one after the other on one). numba's disk cache keys a closure by the values
+    of the constants its body names, not by its njit options: run_blocks names `parallel`,
+    or the cache would serve the one-thread kernel for the threaded one, or the reverse
+    (results are the same, so only the speed would tell)."""
 
     @njit(cache=True, parallel=parallel)
     def run_blocks(t_from, steps, block, strict, neurons, syn, src_ptr, src_pre, work, record,
@@ -517,6 +520,7 @@ def _compile(with_variants: bool, parallel: bool):
         any number of workers gives the same registers. This process's spikes are appended to
         the record step by step, worker after worker: in neuron order, as one worker would
         list them."""
+        threaded = parallel  # a cell of the closure: see _compile
         ring = neurons.ring
         t = t_from
         while t < steps:

@@ -276,14 +276,16 @@ def push(t, pre, syn, length, queue):
     return queue
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def step_range(k, b0, b1, neurons, syn, length, queue, work, record):
     """Worker k's share of steps b0..b1-1: its neurons (work.bounds[k] .. work.bounds[k + 1]
     - 1) take their input and step, step after step; their spikes of step s are listed in
     work.spike_n[0, k, step_ptr[s - b0]:step_ptr[s - b0 + 1]], and their probed values
     recorded, a run of neighbours at a time (engine.py: _probe_runs). Workers write disjoint
-    parts of every array, so they run at once. Inlined into run_steps, as push_block: called,
-    the two made CUBA-4000's run some 10 % slower on one thread (the arrays passed each step)."""
+    parts of every array, so they run at once. Not inlined: numba 0.61, inlining a function
+    that writes the record into a prange loop, loses those writes (every probed value read
+    back 0.0); called, it costs one thread some 10 % on CUBA-4000 (the arrays passed each
+    block)."""
     lo, hi = work.bounds[k], work.bounds[k + 1]
     out, step_ptr = work.spike_n[0, k], work.step_ptr[0, k]
     flat = neurons.state.reshape(neurons.state.size)  # the probes' view: row · n + neuron
@@ -321,7 +323,8 @@ def _compile(parallel: bool):
     """run_steps, compiled from this one source with `parallel` a constant of the closure
     (workers on threads, or one after the other). numba caches each closure on disk by its
     constants as long as the closure holds only constants: compiled functions are referred to
-    as globals."""
+    as globals. The key is the values of the constants the body names, not the njit options:
+    run_steps names `parallel`, or the cache would serve one kernel for the other."""
 
     @njit(cache=True, parallel=parallel)
     def run_steps(t_from, steps, block, neurons, syn, length, queue, src_ptr, src_pre, work,
@@ -331,6 +334,7 @@ def _compile(parallel: bool):
         spike count, the queue, which push may have widened). This process runs workers
         w0 … w1-1 of work.bounds; with several processes (MPI) the others' spike lists of the
         last block are filled in between calls, and each block starts by pushing the last."""
+        threaded = parallel  # a cell of the closure: see _compile
         n = neurons.acc.size
         t = t_from
         while t < steps:

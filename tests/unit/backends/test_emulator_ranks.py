@@ -111,14 +111,16 @@ def test_strict_mode_stops_every_process_at_the_same_overflow(tmp_path):
      "nmc: 3 processes, but the network's neurons fill only 2 core(s) of the target: give at "
      "most 2\n"),
     (["run", "WTA", "-b", "brian2", "--ranks", "2"], None,
-     "nmc: only the emulator runs on several processes; run backend brian2 without --ranks\n"),
+     "nmc: only emulator and emulator-float run on several processes; run backend brian2 "
+     "without --ranks\n"),
     (["run", "WTA", "-b", "brian2"], 2,
-     "nmc: only the emulator runs on several processes; run backend brian2 without mpiexec "
-     "or --ranks\n"),
+     "nmc: only emulator and emulator-float run on several processes; run backend brian2 "
+     "without mpiexec or --ranks\n"),
     (["run", "WTA", "-b", "emulator", "--ranks", "2"], 2,
      "nmc: --ranks starts the processes itself: give it without mpiexec, or mpiexec without "
      "--ranks\n"),
-    (["compile", "WTA"], 2, "nmc: under mpiexec only `nmc run … --backend emulator` runs\n"),
+    (["compile", "WTA"], 2,
+     "nmc: under mpiexec only `nmc run … --backend emulator` (or emulator-float) runs\n"),
 ])
 def test_what_cannot_run_on_several_processes_is_refused(argv, mpiexec, message, tmp_path):
     argv = [str(EXAMPLES / "wta.yaml") if a == "WTA" else a for a in argv]
