@@ -27,6 +27,7 @@ register; what a row holds depends on the population's model (models/*.py: ROWS)
 """
 from __future__ import annotations
 
+import numpy as np
 from numba import njit, prange
 
 DECAY_SHIFT = 12
@@ -52,8 +53,9 @@ N_OVERFLOW = 3  # overflow counters per population, in the order of models/*.py:
 @njit(cache=True)
 def wrap_int32(x):
     """An int64 as numpy's int32 arithmetic would leave it: modulo 2^32 into [-2^31, 2^31)
-    (its low 32 bits, sign-extended: two shifts, no branch)."""
-    return (x << 32) >> 32
+    (its low 32 bits, sign-extended: two shifts, no branch; an unsigned x is made int64
+    first, or numba would shift it back without its sign)."""
+    return (np.int64(x) << 32) >> 32
 
 
 @njit(cache=True)

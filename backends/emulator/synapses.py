@@ -1,4 +1,4 @@
-"""The emulator's synapse table: 6 bytes a synapse, grouped for each worker by pre neuron.
+"""The emulator's synapse table: 4 bytes a synapse, grouped for each worker by pre neuron.
 
 Neurons have global indices: neuron populations first, in order (their index is their column
 in the ring), then sources. A worker's synapses (those onto the neurons it owns) are grouped
