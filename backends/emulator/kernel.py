@@ -149,50 +149,60 @@ N_PROJECTION_COLUMNS = POST_SIZE + 1
 
 
 @njit(cache=True, inline="always")
-def ring_row(slot, delay, ring):
-    """The ring row of the step `delay` steps after the step of row `slot`. The ring has the
-    longest delay + 1 rows, no more (at full scale a power of 2 would double its 20 MB past
-    the caches), so the row wraps by a compare, not a mask (slot + delay < 2 · rows)."""
-    row = slot + delay
-    return row - ring.shape[0] if row >= ring.shape[0] else row
+def ring_at(start, delay, width, post, size):
+    """Where in the flat ring (rows × width registers, row after row, `size` in all) a synapse
+    of delay `delay` onto ring column `post` lands, for a spike of the step whose row begins
+    at `start`. The ring has the longest delay + 1 rows, no more (at full scale a power of 2
+    would double its 20 MB past the caches), so the row wraps by a compare, not a mask
+    (start + delay · width < 2 · size)."""
+    at = start + delay * width + post
+    return at - size if at >= size else at
 
 
 @njit(cache=True, inline="always")
-def deliver(syn, k, pre, slot, ring):
-    """Add the synapses of pre neuron `pre`, spiking at the step of ring row `slot`, whose post
-    worker k owns (ring_row: the row a delay lands in)."""
+def deliver(syn, k, pre, start, flat, width):
+    """Add the synapses of pre neuron `pre`, spiking at the step whose ring row begins at
+    `start` of the flat ring, whose post worker k owns. A weight is code · scale + base, the
+    projection's decode multiplied out. Segments are walked through views from 0 and the ring
+    indexed unsigned, so that numba drops its negative-index checks (2.7 ns a synapse instead
+    of 5.0, measured in L1)."""
     for g in range(syn.seg_ptr[k, pre], syn.seg_ptr[k, pre + 1]):
         p = syn.seg_proj[g]
-        shift, sign, offset = syn.proj[p, SHIFT], syn.proj[p, SIGN], syn.proj[p, OFFSET]
+        scale = syn.proj[p, SIGN] << syn.proj[p, SHIFT]
+        base = syn.proj[p, OFFSET] * scale
+        a, b = syn.seg_start[g], syn.seg_start[g + 1]
+        post, delay, code = syn.post[a:b], syn.delay[a:b], syn.code[a:b]
         if syn.proj[p, SUMMED] == 0:
-            column = syn.proj[p, POST_START]
-            for j in range(syn.seg_start[g], syn.seg_start[g + 1]):
-                ring[ring_row(slot, syn.delay[j], ring), column + syn.post[j]] += (
-                    ((syn.code[j] + offset) * sign) << shift)
+            first = start + syn.proj[p, POST_START]
+            for i in range(b - a):
+                at = ring_at(first, delay[i], width, post[i], flat.size)
+                flat[np.uint64(at)] += code[i] * scale + base
         else:
             size = syn.proj[p, POST_SIZE]
-            base = syn.proj[p, SUM_BASE] - syn.proj[p, DMIN] * size
-            for j in range(syn.seg_start[g], syn.seg_start[g + 1]):
-                syn.sums[base + syn.delay[j] * size + syn.post[j]] += ((syn.code[j] + offset)
-                                                                       * sign) << shift
+            first = syn.proj[p, SUM_BASE] - syn.proj[p, DMIN] * size
+            for i in range(b - a):
+                syn.sums[np.uint64(first + delay[i] * size + post[i])] += code[i] * scale + base
 
 
 @njit(cache=True, inline="always")
-def flush(syn, k, pre, slot, ring):
-    """Shift the step sums that pre's summed synapses (worker k's) fed at step s into the
-    ring (arithmetic right shift: floor) and zero them; a sum met twice is zero the second
-    time, and a zero sum adds nothing, so walking the step's spikes again finds them all."""
+def flush(syn, k, pre, start, flat, width):
+    """Shift the step sums that pre's summed synapses (worker k's) fed at the step whose ring
+    row begins at `start` into the ring (arithmetic right shift: floor) and zero them; a sum
+    met twice is zero the second time, and a zero sum adds nothing, so walking the step's
+    spikes again finds them all."""
     for g in range(syn.seg_ptr[k, pre], syn.seg_ptr[k, pre + 1]):
         p = syn.seg_proj[g]
         if syn.proj[p, SUMMED] == 0:
             continue
         size, right = syn.proj[p, POST_SIZE], syn.proj[p, SUM_SHIFT]
-        base = syn.proj[p, SUM_BASE] - syn.proj[p, DMIN] * size
-        column = syn.proj[p, POST_START]
-        for j in range(syn.seg_start[g], syn.seg_start[g + 1]):
-            at = base + syn.delay[j] * size + syn.post[j]
+        first = syn.proj[p, SUM_BASE] - syn.proj[p, DMIN] * size
+        column = start + syn.proj[p, POST_START]
+        a, b = syn.seg_start[g], syn.seg_start[g + 1]
+        post, delay = syn.post[a:b], syn.delay[a:b]
+        for i in range(b - a):
+            at = np.uint64(first + delay[i] * size + post[i])
             if syn.sums[at] != 0:
-                ring[ring_row(slot, syn.delay[j], ring), column + syn.post[j]] += (
+                flat[np.uint64(ring_at(column, delay[i], width, post[i], flat.size))] += (
                     syn.sums[at] >> right)
                 syn.sums[at] = 0
 
@@ -202,19 +212,21 @@ def deliver_block(k, b0, b1, previous, work, syn, src_ptr, src_pre, ring):
     """Worker k delivers every spike of steps b0 … b1−1 (every worker's, from buffer
     `previous`, and the sources') into the neurons it owns, step by step."""
     spikes, step_ptr = work.spike_n[previous], work.step_ptr[previous]
+    rows, width = ring.shape
+    flat = ring.reshape(rows * width)
     for s in range(b0, b1):
-        slot = s % ring.shape[0]
+        start = (s % rows) * width
         for other in range(spikes.shape[0]):
             for x in range(step_ptr[other, s - b0], step_ptr[other, s - b0 + 1]):
-                deliver(syn, k, spikes[other, x], slot, ring)
+                deliver(syn, k, spikes[other, x], start, flat, width)
         for x in range(src_ptr[s], src_ptr[s + 1]):
-            deliver(syn, k, src_pre[x], slot, ring)
+            deliver(syn, k, src_pre[x], start, flat, width)
         if syn.any_summed:
             for other in range(spikes.shape[0]):
                 for x in range(step_ptr[other, s - b0], step_ptr[other, s - b0 + 1]):
-                    flush(syn, k, spikes[other, x], slot, ring)
+                    flush(syn, k, spikes[other, x], start, flat, width)
             for x in range(src_ptr[s], src_ptr[s + 1]):
-                flush(syn, k, src_pre[x], slot, ring)
+                flush(syn, k, src_pre[x], start, flat, width)
 
 
 @njit(cache=True, inline="always")
