@@ -362,7 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "of v, Izhikevich i, v, u, dv/dt) stops the run as an error")
     p.add_argument("--threads", type=_threads, metavar="N",
                    help="emulator, emulator-float: threads (default: the cores available, at "
-                        "most one per 2,000 neurons); any number gives the same result")
+                        "most one per 10,000 of neurons + synapses / 100); any number gives "
+                        "the same result")
     p.add_argument("--ranks", type=_threads, metavar="R",
                    help="emulator, emulator-float: run on R processes (MPI; started with "
                         "mpiexec); any number gives the same result. `mpiexec -n R nmc run …` "

@@ -17,7 +17,8 @@ class EmulatorBackend(Backend):
     Overflows (LIF: wraps of u, saturations of v; each model's in models/*.py OVERFLOW) are
     counted per population into meta["overflow"]; options["strict"] makes the first one a
     RunError. options["threads"] sets the threads (default: the cores available, one per
-    2,000 neurons at most); every count gives the same result. Traces are in register units.
+    10,000 of neurons + synapses / 100 at most: partition.py); every count gives the same
+    result. Traces are in register units.
     """
 
     name = "emulator"

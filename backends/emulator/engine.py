@@ -91,7 +91,7 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False,
     n_neurons = neurons.ring.shape[1]
     work_per_column = indegrees(qnet, offset, n_neurons) + 1
     if comm is None:
-        threads = worker_count(threads, n_neurons)
+        threads = worker_count(threads, n_neurons, int(work_per_column.sum()) - n_neurons)
         bounds, w0 = split(work_per_column, threads), 0
     else:  # every rank the same threads (rank 0's choice), so that they agree on the split
         threads = comm.bcast(threads or worker_count(ranks.local_cores(comm), n_neurons), root=0)

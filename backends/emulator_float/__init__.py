@@ -15,8 +15,8 @@ class EmulatorFloatBackend(Backend):
     order, summation of each step's input included (engine.py). Every model and feature the
     brian2 backend runs (models/*.py: FEATURES); traces are in the model's units.
 
-    options["threads"] sets the threads (default: the cores available, one per 2,000
-    neurons at most, as the emulator); under mpiexec (`nmc run --ranks R`) each process runs
+    options["threads"] sets the threads (default: the cores available, as many as the
+    network's size is worth, as the emulator chooses them); under mpiexec (`nmc run --ranks R`) each process runs
     its own range of neurons. Every count of threads and processes gives the same spikes and
     probed values, bit for bit (engine.py)."""
 

@@ -172,7 +172,7 @@ def _workers(net: Network, comm, threads: int | None) -> tuple[int, np.ndarray, 
     work = _work_per_neuron(net)
     n = work.size
     if comm is None:
-        threads = worker_count(threads, n)
+        threads = worker_count(threads, n, int(work.sum()) - n)
         return threads, split(work, threads), 0
     if comm.size > n:
         raise InputError(f"{comm.size} processes, but the network has {n} neuron(s): give at "

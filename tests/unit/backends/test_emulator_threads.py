@@ -102,3 +102,15 @@ def test_threads_are_bit_identical_on_the_examples(name, net):
     assert sum(len(t) for t, _ in one.spikes.values()) > 0
     for threads in (2, 3):
         assert_same(one, emulate(qnet, net.steps, threads=threads))
+
+
+def test_default_threads_follow_the_work_of_a_step(monkeypatch):
+    """By default a small network runs on one thread (a parallel region per block would cost
+    more than it saves), a big one on every core, and a request is honoured up to one thread
+    per neuron."""
+    from nmcompile.backends.emulator import partition
+    monkeypatch.setattr(partition, "available_cores", lambda: 4)
+    assert partition.worker_count(None, 4_000, 319_452) == 1  # CUBA: slower on 2 threads
+    assert partition.worker_count(None, 7_717, 29_056_953) == 4  # microcircuit at N 0.1
+    assert partition.worker_count(None, 25_000, 0) == 2
+    assert partition.worker_count(3, 2) == 2
