@@ -5,7 +5,9 @@ from .models import (LIF, MODELS, AdaptiveLIF, AdaptiveLIFState, Izhikevich, Izh
                      izhikevich_step, lif_step)
 from .location import Location
 from .modules import ModuleInstance, instance_totals, projection_owner
-from .network import MAX_STEPS, Network, Population, Probe, Projection, stable_rng
+from .learning import RULES, LavaRule, LearningRule, RewardSTDP, STDP, lava_rule
+from .network import (MAX_STEPS, Network, Population, Probe, Projection, WeightProbe,
+                      stable_rng)
 from .sources import source_raster, source_spikes
 
 __all__ = [
@@ -13,6 +15,7 @@ __all__ = [
     "LIFState", "Location", "MAX_STEPS", "MODELS", "ModuleInstance", "Network", "Param", "Poisson", "Population",
     "Probe", "Projection", "SpikeArray", "adaptive_lif_step", "decay_fraction",
     "instance_totals", "izhikevich_step", "lif_step", "projection_owner", "source_raster", "source_spikes", "stable_rng",
+    "RULES", "LavaRule", "LearningRule", "lava_rule", "RewardSTDP", "STDP", "WeightProbe",
 ]
 from .quantized import (SIGN_MODES, FixedAdaptiveLIF, FixedIzhikevich, FixedLIF,  # noqa: E402
                         FixedNeurons, FixedProjection, QuantizedNetwork, fixed_current)

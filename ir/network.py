@@ -9,9 +9,11 @@ import networkx as nx
 import numpy as np
 
 from .currents import population_current
+from .learning import LearningRule
 from .location import Location
 from .models import NeuronModel
 from .modules import ModuleInstance
+from .seeds import stable_rng  # noqa: F401  (re-exported: nmcompile.ir.stable_rng)
 
 MAX_STEPS = 2**31 - 1  # the longest run and the last spike step: far beyond any real run
 
@@ -53,7 +55,12 @@ class Projection:
     post_idx: np.ndarray  # int32
     weight: np.ndarray    # float64
     delay: np.ndarray     # int32, ≥ 1
+    learning: LearningRule | None = None  # ir/learning.py: the weights change while it runs
     location: Location = field(default_factory=Location, compare=False)
+
+    @property
+    def plastic(self) -> bool:
+        return self.learning is not None
 
     @property
     def n_synapses(self) -> int:
@@ -64,7 +71,8 @@ class Projection:
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Projection)
-                and (self.name, self.pre, self.post) == (other.name, other.pre, other.post)
+                and (self.name, self.pre, self.post, self.learning)
+                == (other.name, other.pre, other.post, other.learning)
                 and all(np.array_equal(getattr(self, a), getattr(other, a))
                         for a in ("pre_idx", "post_idx", "weight", "delay")))
 
@@ -82,6 +90,16 @@ class Probe:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WeightProbe:
+    """Record the weights of a plastic projection every `every` steps: after the learning of
+    steps every − 1, 2·every − 1, … (sample k holds the weights after step (k + 1)·every − 1)."""
+
+    projection: str
+    every: int
+    location: Location = field(default_factory=Location, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Network:
     """A whole model. Populations keep their order; spikes of every neuron population are recorded."""
 
@@ -89,6 +107,7 @@ class Network:
     populations: dict[str, Population]
     projections: tuple[Projection, ...] = ()
     probes: tuple[Probe, ...] = ()
+    weight_probes: tuple[WeightProbe, ...] = ()
     currents: tuple = ()      # ir.currents.Current, in file order
     dt: float = 1.0
     steps: int = 100
@@ -107,6 +126,7 @@ class Network:
                 == (other.name, other.dt, other.steps, other.seed)
                 and list(self.populations.items()) == list(other.populations.items())
                 and self.projections == other.projections and self.probes == other.probes
+                and self.weight_probes == other.weight_probes
                 and tuple(self.currents) == tuple(other.currents))
 
     __hash__ = None  # type: ignore[assignment]
@@ -160,6 +180,9 @@ class Network:
     def n_synapses(self) -> int:
         return sum(p.n_synapses for p in self.projections)
 
+    def plastic_projections(self) -> list[Projection]:
+        return [p for p in self.projections if p.plastic]
+
     def delay_range(self) -> tuple[int, int] | None:
         ranges = [r for r in (p.delay_range() for p in self.projections) if r]
         return (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
@@ -171,11 +194,4 @@ class Network:
     def with_steps(self, steps: int) -> "Network":
         from dataclasses import replace
         return replace(self, steps=steps)
-
-
-def stable_rng(seed: int, *key: int | str) -> np.random.Generator:
-    """A generator that depends only on the seed and the key (names hashed stably, not by hash())."""
-    import zlib
-    words = [int(seed)] + [k if isinstance(k, int) else zlib.crc32(k.encode()) for k in key]
-    return np.random.default_rng(np.random.SeedSequence(words))
 

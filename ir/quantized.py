@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .learning import LavaRule
 from .network import Network
 
 SIGN_MODES = ("mixed", "excitatory", "inhibitory")  # lava.utils.weightutils.SignMode 1, 2, 3
@@ -163,13 +164,14 @@ class FixedProjection:
     weight_exp: int
     num_weight_bits: int
     sign_mode: str
+    learning: LavaRule | None = None  # a plastic projection's rule in mantissa units
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, FixedProjection)
                 and (self.name, self.pre, self.post, self.weight_exp, self.num_weight_bits,
-                     self.sign_mode)
+                     self.sign_mode, self.learning)
                 == (other.name, other.pre, other.post, other.weight_exp, other.num_weight_bits,
-                    other.sign_mode)
+                    other.sign_mode, other.learning)
                 and all(np.array_equal(getattr(self, a), getattr(other, a))
                         for a in ("pre_idx", "post_idx", "weight_mant", "delay")))
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from .models import Poisson, SpikeArray
-from .network import Network, Population, stable_rng
+from .network import Network, Population
+from .seeds import stable_rng
 
 _CHUNK_DRAWS = 4_000_000  # uniform draws per chunk: bounds memory for long Poisson runs
 

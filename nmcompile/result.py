@@ -10,15 +10,26 @@ import numpy as np
 from nmcompile.files.atomic import atomic_output
 from nmcompile.files.strictjson import dumps
 
+WEIGHT, WEIGHT_TRACE = "weight", "weight_trace"   # array names of a projection's weights
+
 
 @dataclass(kw_only=True)
 class Result:
     """Spikes per population as (step, neuron) arrays sorted by step then neuron,
-    probed traces as (steps × neurons) arrays keyed (population, var), and metadata."""
+    probed traces as (steps × neurons) arrays keyed (population, var), and metadata.
+
+    A plastic projection's weights at the end of the run are `weights[projection]`, one per
+    synapse in the projection's order; a weight probe's samples are
+    `weight_traces[projection]`, (samples × synapses). Float backends give them in model
+    units, fixed-point backends as 8-bit mantissas (meta["weight_scale"][projection]:
+    mantissas per model unit). Saved as `<projection>.weight` and `<projection>.weight_trace`.
+    """
 
     spikes: dict[str, tuple[np.ndarray, np.ndarray]]
     traces: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    weights: dict[str, np.ndarray] = field(default_factory=dict)
+    weight_traces: dict[str, np.ndarray] = field(default_factory=dict)
 
     @staticmethod
     def from_raster(raster: dict[str, np.ndarray], traces=None, meta=None) -> "Result":
@@ -50,6 +61,10 @@ class Result:
             arrays[f"{pop}.spike_neurons"] = n
         for (pop, var), trace in self.traces.items():
             arrays[f"{pop}.{var}"] = trace
+        for proj, weights in self.weights.items():
+            arrays[f"{proj}.{WEIGHT}"] = weights
+        for proj, samples in self.weight_traces.items():
+            arrays[f"{proj}.{WEIGHT_TRACE}"] = samples
         with atomic_output(path) as fh, \
                 zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
             for key, value in arrays.items():
@@ -60,13 +75,18 @@ class Result:
     def load(path: str) -> "Result":
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-            spikes, traces = {}, {}
+            spikes, traces, weights, weight_traces = {}, {}, {}, {}
             for key in z.files:
                 if key == "meta":
                     continue
                 pop, var = key.rsplit(".", 1)
                 if var == "spike_steps":
                     spikes[pop] = (z[key], z[f"{pop}.spike_neurons"])
+                elif var == WEIGHT:
+                    weights[pop] = z[key]
+                elif var == WEIGHT_TRACE:
+                    weight_traces[pop] = z[key]
                 elif var != "spike_neurons":
                     traces[(pop, var)] = z[key]
-        return Result(spikes=spikes, traces=traces, meta=meta)
+        return Result(spikes=spikes, traces=traces, meta=meta, weights=weights,
+                      weight_traces=weight_traces)
