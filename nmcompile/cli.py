@@ -126,7 +126,8 @@ def _launch_ranks(args) -> int:
 
 
 def _run_outputs(args) -> tuple:
-    return ("-o", args.output, "result"), ("--plot", args.plot, "plot")
+    return (("-o", args.output, "result"), ("--plot", args.plot, "plot"),
+            ("--save-model", args.save_model, "model"))
 
 
 def _cmd_run(args) -> int:
@@ -135,7 +136,7 @@ def _cmd_run(args) -> int:
     if args.ranks:
         return _launch_ranks(args)
     if launched_rank() > 0:  # one of several processes: rank 0 alone writes and reports
-        args.output = args.plot = None
+        args.output = args.plot = args.save_model = None
         args.quiet, args.progress = True, False
     _check_run_flags(args)
     if is_chip_image(args.model):  # a chip image from `nmc compile -o`: run its integers
@@ -158,12 +159,17 @@ def _cmd_run(args) -> int:
     if args.plot:
         from nmcompile.plot import raster_plot
         raster_plot(result, net, args.plot)
+    learned_warnings = []
+    if args.save_model:
+        from nmcompile.frontends.savemodel import save_learned_model
+        learned_warnings = save_learned_model(net, result, args.save_model)
     neurons = result.neuron_spike_count()
     from_sources = sum(len(t) for t, _ in result.spikes.values()) - neurons
     print(f"{net.name}: {result.meta['steps']} steps on {result.meta['backend']}: "
           f"{neurons} spikes" + (f" ({from_sources} more from sources)" if from_sources else "")
-          + (f" -> {args.output}" if args.output else ""))
-    for warning in result.meta.get("warnings", []):
+          + (f" -> {args.output}" if args.output else "")
+          + (f"; model with learned weights -> {args.save_model}" if args.save_model else ""))
+    for warning in result.meta.get("warnings", []) + learned_warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
 
@@ -204,7 +210,7 @@ def _tolerance(text: str):
     """Tolerance.parse, with a bare key ('abs') told to take a value rather than read as rel."""
     from nmcompile.parity.compare import Tolerance
     for item in (s.strip() for s in text.split(",")):
-        if item in ("abs", "rel", "van_rossum", "tau_ms"):
+        if item in ("abs", "rel", "van_rossum", "tau_ms", "weights"):
             raise InputError(f"--tolerance: {item} needs a value, e.g. {item}=2")
     return Tolerance.parse(text)
 
@@ -355,6 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_steps, help="run length (default: the model's steps)")
     p.add_argument("-o", "--output", help="write the result here (.npz)")
     p.add_argument("--plot", help="write a spike raster plot here (.png, .pdf, .svg)")
+    p.add_argument("--save-model", metavar="LEARNED.yaml",
+                   help="write the model here with the learned weights of its plastic "
+                        "projections in place of the initial ones, rules kept (.yaml)")
     p.add_argument("--code-target", choices=["numpy", "cython", "cpp_standalone"],
                    help="brian2 only: code generation target (default: numpy)")
     p.add_argument("--strict", action="store_true",
@@ -382,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="chip target for fixed-point backends (name or YAML file)")
     p.add_argument("--steps", type=_steps, help="run length (default: the model's steps)")
     p.add_argument("--tolerance", help="float vs fixed, per population: 'abs=2,rel=0.25,tau_ms=10' "
-                   "(the defaults; add van_rossum=X to judge that distance too)")
+                   "(the defaults; add van_rossum=X or weights=X (learned weights) to judge those too)")
     p.add_argument("--junit", help="write a JUnit XML report here (one testcase per pair)")
     p.add_argument("--json", help="write a machine-readable JSON report here")
     p.add_argument("--quiet", "-q", action="store_true", help="no per-backend progress lines")

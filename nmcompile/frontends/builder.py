@@ -7,9 +7,10 @@ import os
 import numpy as np
 
 from nmcompile.frontends.modelfile import FORMAT, load_document
-from nmcompile.frontends.modelfile.yamlmarks import Source
+from nmcompile.frontends.modelfile.learning import learning_doc
+from nmcompile.frontends.modelfile.yamlmarks import Path, Source
 from nmcompile.diagnostics import error
-from nmcompile.ir import Location, Network
+from nmcompile.ir import Location, Network, RewardSTDP, STDP
 
 
 def _plain(value):
@@ -75,14 +76,27 @@ class _Body:
                                            spikes=spikes))
 
     def connect(self, pre: str, post: str, connect, *, weight, delay=1, name: str | None = None,
-                allow_self: bool | None = None) -> None:
-        """connect: "all_to_all" | "one_to_one" | {"fixed_probability": p} | {"grid": {...}} | ..."""
+                allow_self: bool | None = None,
+                learning: STDP | RewardSTDP | None = None) -> None:
+        """connect: "all_to_all" | "one_to_one" | {"fixed_probability": p} | {"grid": {...}} | ...
+
+        learning: an `ir.STDP` or `ir.RewardSTDP` (taus in ms, docs/design.md §4.10; its
+        `reward` names a population as pre and post do); it is written into the document as
+        the file's `learning:` mapping, so it gets the file's checks."""
+        if learning is not None and not isinstance(learning, (STDP, RewardSTDP)):
+            raise error(f"connect({pre}, {post}): learning must be an ir.STDP or "
+                        f"ir.RewardSTDP, got {type(learning).__name__}", Location(self.where))
         spec = dict(name=name, pre=pre, post=post, connect=connect, weight=weight, delay=delay,
-                    allow_self=allow_self)
+                    allow_self=allow_self,
+                    learning=None if learning is None else learning_doc(learning))
         self.body.setdefault("projections", []).append(_plain({k: v for k, v in spec.items() if v is not None}))
 
     def probe(self, population: str, var: str) -> None:
         self.body.setdefault("probes", []).append({"population": population, "var": var})
+
+    def weight_probe(self, projection: str, every: int) -> None:
+        """Record a plastic projection's weights every `every` steps (ir.WeightProbe)."""
+        self.body.setdefault("probes", []).append({"projection": projection, "every": every})
 
     def current(self, population: str, *, steps=None, ramp=None, file=None,
                 neurons=None) -> None:
@@ -142,7 +156,29 @@ class NetworkBuilder(_Body):
         return name
 
     def build(self, base_dir: str = ".") -> Network:
-        return load_document(self.doc, Source(f"<builder {self.doc['name']}>"), base_dir)
+        return load_document(self.doc, _BuilderSource(f"<builder {self.doc['name']}>",
+                                                      doc=self.doc), base_dir)
+
+
+class _BuilderSource(Source):
+    """A builder's document has no lines: an error in a projection the builder named names
+    it (`projections[2].learning.tau_plus (projection in_exc)`), as a connect() call is
+    found by its name, not its index."""
+
+    def __init__(self, file: str, doc: dict):
+        super().__init__(file)
+        self.doc = doc
+
+    def location(self, path: Path) -> Location:
+        where = super().location(path)
+        items = self.doc.get("projections")
+        if len(path) < 2 or path[0] != "projections" or not isinstance(items, list) \
+                or not isinstance(path[1], int) or path[1] >= len(items):
+            return where
+        name = items[path[1]].get("name") if isinstance(items[path[1]], dict) else None
+        if not isinstance(name, str):
+            return where
+        return Location(where.file, where.line, f"{where.path} (projection {name})")
 
 
 def _once(defined: dict, name: str, kind: str, where: str) -> None:

@@ -19,11 +19,12 @@ from nmcompile.frontends.modelfile import modules
 from nmcompile.frontends.modelfile.currents import load_currents
 from nmcompile.frontends.modelfile.fields import (DOTTED_NAME_RE, NAME_RE, integer, number,
                                                   positive_number, shown, unknown_name)
+from nmcompile.frontends.modelfile.learning import weight_probe
 from nmcompile.frontends.modelfile.neuronparams import neuron_model
 from nmcompile.frontends.modelfile.projections import build_projections
 from nmcompile.frontends.modelfile.yamlmarks import Source, brief, parse
 from nmcompile.ir import (MAX_STEPS, MODELS, Location, Network, Poisson, Population, Probe,
-                          SpikeArray, stable_rng)
+                          Projection, SpikeArray, WeightProbe, stable_rng)
 
 FORMAT = "nmcompile/v1"
 TOP_KEYS = ["format", "name", "dt", "steps", "seed", "populations", "projections", "probes",
@@ -95,11 +96,11 @@ def load_document(doc: object, source: Source | None = None, base_dir: str = "."
     doc, src, tree = modules.flatten(doc, src)  # the flattening pass: before any draw
     pops = populations(doc["populations"], dt, seed, src)
     projs = build_projections(doc.get("projections", []), pops, seed, dt, src, base_dir)
-    probes = load_probes(doc.get("probes", []), pops, src)
+    probes, weight_probes = load_probes(doc.get("probes", []), pops, projs, src)
     currents = load_currents(doc.get("currents", []), pops, src, base_dir)
     return Network(name=name, populations=pops, projections=projs, probes=probes,
-                   currents=currents, dt=dt, steps=steps, seed=seed, location=src.location(()),
-                   modules=tree)
+                   weight_probes=weight_probes, currents=currents, dt=dt, steps=steps, seed=seed,
+                   location=src.location(()), modules=tree)
 
 
 # -- populations ---------------------------------------------------------------------------
@@ -202,14 +203,22 @@ def spike_array(raw: object, size: int, path, src: Source) -> SpikeArray:
 
 
 # -- probes --------------------------------------------------------------------------------
-def load_probes(raw: object, pops: dict[str, Population], src: Source) -> tuple[Probe, ...]:
+def load_probes(raw: object, pops: dict[str, Population], projs: tuple[Projection, ...],
+                src: Source) -> tuple[tuple[Probe, ...], tuple[WeightProbe, ...]]:
+    """State probes {population, var} and weight probes {projection, every}, in file order."""
     if not isinstance(raw, list):
         raise src.fail(("probes",), f"must be a list of {{population, var}}, got {raw!r}")
-    out, seen = [], set()
+    out, seen, weights, by_name = [], set(), [], {p.name: p for p in projs}
     for i, spec in enumerate(raw):
         path = ("probes", i)
         if not isinstance(spec, dict):
             raise src.fail(path, f"must be a mapping {{population: NAME, var: NAME}}, got {spec!r}")
+        if "projection" in spec:
+            probe = weight_probe(spec, path, by_name, src)
+            if any(p.projection == probe.projection for p in weights):
+                raise src.fail(path, f"duplicate weight probe of {probe.projection}")
+            weights.append(probe)
+            continue
         src.check_keys(spec, path, ["population", "var"], required=["population", "var"])
         pop, var = spec["population"], spec["var"]
         if not isinstance(pop, str) or pop not in pops:
@@ -226,7 +235,7 @@ def load_probes(raw: object, pops: dict[str, Population], src: Source) -> tuple[
             raise src.fail(path, f"duplicate probe of {pop}.{var}")
         seen.add((pop, var))
         out.append(Probe(population=pop, var=var, location=src.location(path)))
-    return tuple(out)
+    return tuple(out), tuple(weights)
 
 
 __all__ = ["FORMAT", "load_model", "load_document", "InputError"]

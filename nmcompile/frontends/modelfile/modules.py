@@ -394,6 +394,7 @@ class Flattener:
             for item, where in items:
                 if isinstance(item, dict):
                     _scope(item, keys, visible, prefix, where, src)
+                    _scope_learning(kind, item, visible, prefix, where, src)
         return Node(name=name, module=module, values=values, populations=own_pops,
                     projections=[item for item, _ in own["projections"]], children=children,
                     location=src.location(path))
@@ -450,6 +451,17 @@ def _scope(item: dict, keys, visible: set, prefix: str, where: Path, src: Source
                                 + " (a module sees its own populations and those inside its "
                                   "instances)")
             item[key] = prefix + ref
+
+
+def _scope_learning(kind: str, item: dict, visible: set, prefix: str, where: Path,
+                    src: Source) -> None:
+    """A projection's reward population is named as its pre and post are (§4.10); a weight
+    probe's projection is one of the body's own or inside its instances: prefixed."""
+    if kind == "projections" and isinstance(item.get("learning"), dict):
+        item["learning"] = dict(item["learning"])  # a copy: a parameter's mapping is shared
+        _scope(item["learning"], ("reward",), visible, prefix, where + ("learning",), src)
+    if kind == "probes" and isinstance(item.get("projection"), str):
+        item["projection"] = prefix + item["projection"]
 
 
 def substitute(value: object, values: dict | None, path: Path, src: Source,

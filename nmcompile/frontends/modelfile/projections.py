@@ -1,4 +1,5 @@
-"""The `projections:` list of a model file -> IR Projections (connectivity, weights, delays).
+"""The `projections:` list of a model file -> IR Projections (connectivity, weights, delays,
+a learning rule: learning.py).
 
 Each entry gives one IR projection, except fixed_total_number, whose pairs drawn twice with
 different delays go to extra projections NAME-2, NAME-3, … (an IR projection has no pair twice).
@@ -11,13 +12,15 @@ import numpy as np
 
 from nmcompile.frontends.modelfile import connectivity as conn
 from nmcompile.frontends.modelfile.fields import DOTTED_NAME_RE, integer, number, unknown_name
+from nmcompile.frontends.modelfile.learning import (check_plastic, check_shared_posts,
+                                                    learning_rule)
 from nmcompile.frontends.modelfile.npzfiles import array_names, npz_archive
 from nmcompile.frontends.modelfile.weights import draw_delays, draw_weights
 from nmcompile.frontends.modelfile.yamlmarks import Source, brief
-from nmcompile.ir import Population, Projection, stable_rng
+from nmcompile.ir import LearningRule, Population, Projection, stable_rng
 from nmcompile.memory import available_memory
 
-PROJ_KEYS = ["name", "pre", "post", "connect", "weight", "delay", "allow_self"]
+PROJ_KEYS = ["name", "pre", "post", "connect", "weight", "delay", "allow_self", "learning"]
 CONNECTORS = ["all_to_all", "one_to_one", "fixed_probability", "fixed_indegree",
               "fixed_outdegree", "fixed_total_number", "grid", "list", "file"]
 
@@ -33,6 +36,7 @@ class Spec:
     kind: str
     arg: object
     self_ok: bool
+    learning: LearningRule | None = None
 
     @property
     def path(self) -> tuple:
@@ -50,7 +54,12 @@ def build_projections(raw: object, pops: dict[str, Population], seed: int, dt: f
         specs.append(spec)
     check_reserved_names(specs, raw, src)
     check_memory(specs, src)
-    return tuple(proj for spec in specs for proj in draw(spec, raw[spec.index], seed, dt, src))
+    drawn = [(spec, proj) for spec in specs for proj in draw(spec, raw[spec.index], seed, dt, src)]
+    plastic = [(proj, spec.path) for spec, proj in drawn if proj.plastic]
+    for proj, path in plastic:
+        check_plastic(proj, raw[path[-1]], path, pops, src)
+    check_shared_posts(plastic, src)
+    return tuple(proj for _, proj in drawn)
 
 
 def default_projection_name(pre: str, post: str, index: int, taken) -> str:
@@ -85,7 +94,9 @@ def parse_spec(i: int, item: object, pops, names: set, src: Source, base_dir: st
             raise src.fail(path + ("allow_self",), f"must be true or false, got {item['allow_self']!r}")
         self_ok = item["allow_self"]
     kind, arg = parse_connect(item["connect"], pre, post, path + ("connect",), src, base_dir)
-    return Spec(i, name, pre, post, kind, arg, self_ok)
+    rule = learning_rule(item["learning"], path + ("learning",), pops, src) \
+        if "learning" in item else None
+    return Spec(i, name, pre, post, kind, arg, self_ok, rule)
 
 
 def parse_connect(raw: object, pre: Population, post: Population, path, src: Source,
@@ -266,4 +277,4 @@ def projection(spec: Spec, name: str, pre, post, weight, delay, src: Source) -> 
     return Projection(name=name, pre=spec.pre.name, post=spec.post.name,
                       pre_idx=pre.astype(np.int32), post_idx=post.astype(np.int32),
                       weight=weight.astype(np.float64), delay=delay.astype(np.int32),
-                      location=src.location(spec.path))
+                      learning=spec.learning, location=src.location(spec.path))
