@@ -24,6 +24,7 @@ class Capabilities:
     models: Mapping[str, frozenset[str]]
     fixed_point: bool = False          # runs a QuantizedNetwork instead of a float Network
     max_delay: int | None = None       # steps (IR delay), None = unbounded
+    learning: bool = False             # runs plastic projections (docs/design.md §10)
     # every backend records every state variable (the model's STATE) of the models it runs;
     # a probe of anything else is refused (NM404)
 
@@ -66,6 +67,11 @@ class Backend(ABC):
                                       f"backend {self.name} cannot record {probe.var!r}, not a "
                                       f"state variable of {pop.model.kind} "
                                       f"({', '.join(pop.model.STATE)})", probe.location))
+        if not caps.learning:
+            for proj in net.plastic_projections():
+                out.append(Diagnostic("error", "NM405", f"projection {proj.name}: backend "
+                                      f"{self.name} does not run learning rules",
+                                      proj.location))
         if caps.max_delay is not None:
             for proj in net.projections:
                 r = proj.delay_range()

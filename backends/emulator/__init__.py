@@ -18,11 +18,13 @@ class EmulatorBackend(Backend):
     counted per population into meta["overflow"]; options["strict"] makes the first one a
     RunError. options["threads"] sets the threads (default: the cores available, one per
     10,000 of neurons + synapses / 100 at most: partition.py); every count gives the same
-    result. Traces are in register units.
+    result. Traces are in register units. Plastic projections run Lava's bit-approximate
+    learning engine (backends/plasticity) between steps, bit-exact with Lava's.
     """
 
     name = "emulator"
-    capabilities = Capabilities(models=REGISTRY, fixed_point=True)  # models/*.py: FEATURES
+    capabilities = Capabilities(models=REGISTRY, fixed_point=True,  # models/*.py: FEATURES
+                                learning=True)
 
     def run(self, model: QuantizedNetwork, steps: int, *, options: dict) -> Result:
         from .engine import emulate

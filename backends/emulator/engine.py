@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from dataclasses import replace
 from typing import NamedTuple
 
 import numba
 import numpy as np
 
-from nmcompile.diagnostics import RunError
+from nmcompile.diagnostics import InputError, RunError
 from nmcompile.ir import QuantizedNetwork, fixed_current, source_spikes
 from nmcompile.result import Result
 
+from nmcompile.backends.plasticity.runner import PlasticProjections
 from . import kernel, ranks
 from .models import REGISTRY
 from .partition import core_grid, indegrees, split, split_ranks, worker_count
@@ -82,6 +84,11 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False,
     began = time.perf_counter()
     comm = ranks.world()
     net = qnet.network
+    plastic = PlasticProjections(net, steps, qnet)
+    if plastic and comm is not None and comm.size > 1:
+        raise InputError("plastic projections run on one process: drop --ranks or mpiexec "
+                         "(--threads works)")
+    qnet = replace(qnet, projections=tuple(p for p in qnet.projections if p.learning is None))
     names = list(qnet.populations)  # neuron populations first (ring columns), then sources
     names += [name for name, pop in net.populations.items() if pop.is_source]
     start = np.cumsum([0] + [net.populations[name].size for name in names]).astype(np.int64)
@@ -103,7 +110,7 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False,
     src_ptr, src_pre = _source_events(net, steps, offset, n_pre)
     probes = [(p.population, p.var) for p in net.probes if p.population in qnet.populations]
     record = _record(qnet, probes, offset, steps)
-    block = min_delay(qnet)
+    block = 1 if plastic else min_delay(qnet)
     work = _work(neurons, record, bounds, block)
 
     run = KERNELS[(not np.all(neurons.model == kernel.LIF_PLAIN), threads > 1)]
@@ -113,8 +120,12 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False,
     built = time.perf_counter()
     t, n_spikes, stopped = 0, 0, False
     while t < steps and not stopped:
+        before = n_spikes
         ran_to, n_spikes = run(t, steps, block, strict, neurons, syn, src_ptr, src_pre, work,
-                               record, n_spikes, w0, w1, comm is not None)
+                               record, n_spikes, w0, w1, comm is not None or bool(plastic))
+        if ran_to > t and plastic:
+            _learn(plastic, t, record.spike_n[before:n_spikes], src_pre[src_ptr[t]:src_ptr[t + 1]],
+                   net, offset, neurons.ring)
         if ran_to == t:  # the spike buffer could fill up in the next block: double it
             record = record._replace(spike_t=np.concatenate((record.spike_t, record.spike_t)),
                                      spike_n=np.concatenate((record.spike_n, record.spike_n)))
@@ -139,6 +150,7 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False,
         record, n_spikes = record._replace(spike_t=spike_t, spike_n=spike_n, trace=trace), \
             spike_t.size
     result = _result(qnet, neurons._replace(overflow=overflow), record, n_spikes, probes)
+    plastic.finish(result)
     result.meta.update({
         "threads": threads,
         "processes": 1 if comm is None else comm.size,
@@ -148,6 +160,24 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False,
         "kernel_s": round(ran - built, 6),
     })
     return result
+
+
+def _learn(plastic: PlasticProjections, t: int, fired: np.ndarray, sourced: np.ndarray,
+           net, offset: dict[str, int], ring: np.ndarray) -> None:
+    """After step t: the plastic projections take its spikes (neuron columns, source indices)
+    and their input for step t + 1 joins the ring like a delay-1 synapse's (modulo 2^32)."""
+    spikes = {}
+    for name in plastic.populations:
+        lo, size = offset[name], net.populations[name].size
+        mine = np.zeros(size, np.bool_)
+        events = sourced if net.populations[name].is_source else fired
+        mine[events[(events >= lo) & (events < lo + size)] - lo] = True
+        spikes[name] = mine
+    row = (t + 1) % ring.shape[0]
+    for post, value in plastic.step(t, spikes).items():
+        lo = offset[post]
+        cols = slice(lo, lo + value.size)
+        ring[row, cols] = (ring[row, cols].astype(np.int64) + value).astype(np.int32)
 
 
 def min_delay(qnet: QuantizedNetwork) -> int:
