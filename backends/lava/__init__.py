@@ -18,6 +18,12 @@ docs/design.md §2.5). Izhikevich (models/izhikevich.py): nmcompile's NmcIzhikev
 LIF (models/adaptive_lif.py): Lava's own ATRLIF, or nmcompile's NmcATRLIF with a current
 (processes/adaptive_lif.py, §2.7).
 
+Plastic projections (docs/design.md §10) run on Lava's own learning engine, LearningDense with
+STDPLoihi or RewardModulatedSTDP (lowering.py); the post population of a reward-modulated one
+must be LIF (nmcompile's RewardLIF, reward_lif/, sends the connection its traces). Learned
+weights are the result's `weights` and `weight_traces`: float model units on `lava`, 8-bit
+mantissas on `lava-fixed` (meta["weight_scale"]: mantissas per model unit).
+
 Fixed-point traces are the raw integer registers (any state variable, as the bit-accurate
 models hold it), int32 as in the emulator, with meta["scale"] (register units per model unit
 of v) and meta["units"] = "register"; unlike the emulator, lava-fixed does not count
@@ -30,7 +36,7 @@ from typing import ClassVar
 import numpy as np
 
 from nmcompile.backends.base import Backend, Capabilities
-from nmcompile.diagnostics import InternalError
+from nmcompile.diagnostics import Diagnostic, InternalError
 from nmcompile.ir import Network, QuantizedNetwork
 from nmcompile.result import Result
 
@@ -50,13 +56,25 @@ class _LavaBackend(Backend):
             return f"lava-nc is not importable ({exc}); install it with pip install 'nmcompile[lava]'"
         return None
 
+    def check(self, net: Network) -> list[Diagnostic]:
+        """The common checks, and a reward-modulated projection's post population must be
+        LIF: the only model with a RewardLIF to send the connection its traces."""
+        from .lowering import unsupported_reward_posts
+
+        return super().check(net) + [
+            Diagnostic("error", "NM402", f"population {pop.name}: reward-modulated STDP "
+                       f"(projection {proj.name}) into a {pop.model.kind} population is not "
+                       f"supported by backend {self.name}; make the post population LIF",
+                       pop.location)
+            for proj, pop in unsupported_reward_posts(net)]
+
 
 class LavaFloatBackend(_LavaBackend):
     """Lava processes with their floating_pt models: float-exact with the DESIGN equations."""
 
     name = "lava"
     select_tag = "floating_pt"
-    capabilities = Capabilities(models=REGISTRY)
+    capabilities = Capabilities(models=REGISTRY, learning=True)
 
     def run(self, model: Network | QuantizedNetwork, steps: int, *, options: dict) -> Result:
         if not isinstance(model, Network):  # driver.prepare lowers for capabilities.fixed_point
@@ -75,7 +93,7 @@ class LavaFixedBackend(_LavaBackend):
     name = "lava-fixed"
     select_tag = "fixed_pt"
     # Loihi 2 delays are 6 bits (Lava delay 0..63), i.e. IR delay 1..64.
-    capabilities = Capabilities(models=REGISTRY, fixed_point=True, max_delay=64)
+    capabilities = Capabilities(models=REGISTRY, fixed_point=True, max_delay=64, learning=True)
 
     def run(self, model: Network | QuantizedNetwork, steps: int, *, options: dict) -> Result:
         if not isinstance(model, QuantizedNetwork):  # driver.prepare quantizes first
@@ -90,6 +108,10 @@ class LavaFixedBackend(_LavaBackend):
             "scale": {name: fixed.scale for name, fixed in model.populations.items()},
             "units": "register",
         })
+        learned = {fp.name: fp.learning.weight_units for fp in model.projections
+                   if fp.learning is not None}
+        if learned:
+            result.meta["weight_scale"] = learned
         return result
 
 

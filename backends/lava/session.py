@@ -29,7 +29,7 @@ from nmcompile.progress import progress_bar, wanted
 from nmcompile.result import Result
 
 from . import workers
-from .lowering import LavaGraph
+from .lowering import LavaGraph, PlasticLink
 
 _JOIN_TIMEOUT_S = 5.0
 _POLL_S = 0.002
@@ -39,7 +39,8 @@ MIN_CHUNK = 200        # ...each for at least this many steps
 
 def run_graph(graph: LavaGraph, steps: int, select_tag: str, trace_dtype,
               progress: bool | str = False, label: str = "lava") -> Result:
-    """Run every component `steps` steps; spikes of every LIF population, probed traces.
+    """Run every component `steps` steps; spikes of every LIF population, probed traces,
+    the final weights of plastic projections and their weight-probe samples.
 
     `progress` as in nmcompile.progress.wanted; the bar is labelled `label`
     (the backend's name).
@@ -48,7 +49,7 @@ def run_graph(graph: LavaGraph, steps: int, select_tag: str, trace_dtype,
     run_cfg = Loihi2SimCfg(select_tag=select_tag, exception_proc_model_map=graph.models)
     show = wanted(progress)
     chunks = _chunks(steps, PROGRESS_CHUNKS if show else 1)
-    raster, traces = {}, {}
+    raster, traces, weights, weight_traces = {}, {}, {}, {}
     with progress_bar(show=show, total=steps * len(graph.components), unit="step",
                       desc=label, leave=False) as bar, warnings.catch_warnings(), workers.armed():
         # Lava's fixed-point Sparse clips weights in place (once): scipy warns, workers inherit.
@@ -66,6 +67,9 @@ def run_graph(graph: LavaGraph, steps: int, select_tag: str, trace_dtype,
                 for (pop, var), reader in graph.probe_reads.items():
                     if pop in component:
                         traces[(pop, var)] = np.asarray(reader.data.get().T, dtype=trace_dtype)
+                for name, link in graph.plastic.items():
+                    if link.post in component:
+                        _read_weights(name, link, trace_dtype, weights, weight_traces)
                 failed = False
             except RunError:
                 raise
@@ -73,7 +77,20 @@ def run_graph(graph: LavaGraph, steps: int, select_tag: str, trace_dtype,
                 raise RunError(f"Lava run failed: {type(exc).__name__}: {exc}") from exc
             finally:
                 shutdown(anchor.runtime, graceful=not failed, spare=earlier)
-    return Result.from_raster(raster, traces)
+    result = Result.from_raster(raster, traces)
+    result.weights, result.weight_traces = weights, weight_traces
+    return result
+
+
+def _read_weights(name: str, link: PlasticLink, dtype, weights: dict, weight_traces: dict):
+    """A plastic projection's final weights and weight-probe samples, in IR synapse order
+    (read before the runtime stops: a stopped runtime's Vars cannot be read)."""
+    weights[name] = np.asarray(link.in_ir_order(link.dense.weights.get()), dtype=dtype)
+    if link.reader is not None:  # (n_post, n_pre, samples) -> (samples, synapses)
+        samples = np.moveaxis(link.reader.data.get(), -1, 0)
+        weight_traces[name] = np.asarray(link.in_ir_order(samples), dtype=dtype)
+    elif link.probed:  # the run ended before the first sample
+        weight_traces[name] = np.zeros((0, link.post_idx.size), dtype=dtype)
 
 
 def _chunks(steps: int, parts: int) -> list[int]:
@@ -96,12 +113,25 @@ def _run_watched(anchor, steps: int, run_cfg) -> None:
     while not all(port.probe() for port in runtime.service_to_runtime):
         dead = [a for a in actors if not a.is_alive()]
         if dead:
-            errors = [a.exception[0] for a in dead if a.exception]
-            detail = "; ".join(f"{type(e).__name__}: {e}" for e in errors) or "no error reported"
             raise RunError(f"Lava run failed: {len(dead)} worker process(es) ended early "
-                           f"({detail})")
+                           f"({_worker_errors(dead)})")
         time.sleep(_POLL_S)
-    runtime.wait()  # the responses are there: collects them, raises on an ERROR response
+    try:
+        runtime.wait()  # the responses are there: collects them, raises on an ERROR response
+    except RuntimeError as exc:  # "N Exception(s) occurred. See output above": Lava logs the
+        #                          workers' tracebacks at INFO only (e.g. a LearningDense
+        #                          given an int sign mode fails at its first epoch)
+        raise RunError(f"Lava run failed: {exc} ({_worker_errors(actors)})") from exc
+
+
+def _worker_errors(actors) -> str:
+    """The exceptions Lava's worker processes reported, one line."""
+    errors = []
+    for actor in actors:
+        with contextlib.suppress(ValueError, OSError, EOFError):  # closed by Lava already
+            if actor.exception:
+                errors.append(actor.exception[0])
+    return "; ".join(f"{type(e).__name__}: {e}" for e in errors) or "no error reported"
 
 
 def shutdown(runtime, *, graceful: bool, spare=()) -> None:

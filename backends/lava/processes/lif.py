@@ -95,7 +95,11 @@ class PyNmcLifModelFloat(AbstractPyLifModelFloat):
         _read_params(self, proc_params)
 
     def run_spk(self):
-        a_in_data = self.a_in.recv()
+        self.s_out.send(self.lif_step(self.a_in.recv()))
+
+    def lif_step(self, a_in_data: np.ndarray) -> np.ndarray:
+        """One step on this step's input: the registers updated, the spikes returned (a
+        subclass sends them on more ports: reward_lif/)."""
         free = self.refractory_period_end < self.time_step
         self.u[:] = self.u * (1 - self.du)
         self.u[:] += a_in_data
@@ -112,7 +116,7 @@ class PyNmcLifModelFloat(AbstractPyLifModelFloat):
             self.v[spikes] = self.v[spikes] - self.vth
         else:
             self.v[spikes] = 0
-        self.s_out.send(spikes)
+        return spikes
 
 
 @implements(proc=NmcLIF, protocol=LoihiProtocol)
@@ -156,7 +160,10 @@ class PyNmcLifModelBitAcc(AbstractPyLifModelFixed):
         self.isthrscaled = True
 
     def run_spk(self):
-        a_in_data = self.a_in.recv()
+        self.s_out.send(self.lif_step(self.a_in.recv()))
+
+    def lif_step(self, a_in_data: np.ndarray) -> np.ndarray:
+        """One step on this step's input: the registers updated, the spikes returned."""
         free = self.refractory_period_end < self.time_step
         self.scale_bias()
         if not self.isthrscaled:
@@ -172,4 +179,4 @@ class PyNmcLifModelBitAcc(AbstractPyLifModelFixed):
             self.v[spikes] = self.v[spikes] - self.effective_vth
         else:
             self.v[spikes] = 0
-        self.s_out.send(spikes)
+        return spikes
