@@ -2,8 +2,10 @@
 
 Every LIF variant of DESIGN §2.5 runs (refractory periods, reset by subtraction, v_th inf,
 per-neuron bias and initial values), and so do Izhikevich (§2.6) and adaptive LIF (§2.7)
-populations and injected currents into any of them; models/ holds one module per neuron model
-(its Brian2 equations and parameters), packing.py what they share, lowering.py the rest.
+populations and injected currents into any of them, and plastic projections (Lava's float
+learning engine, backends/plasticity, stepped between Brian2 steps; not on cpp_standalone).
+models/ holds one module per neuron model (its Brian2 equations and parameters), packing.py
+what they share, lowering.py the rest.
 Brian2 is imported only when a network runs, so the core imports fast without it.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ class Brian2Backend(Backend):
     on stderr, "auto": only if stderr is a terminal; see nmcompile.progress)."""
 
     name = "brian2"
-    capabilities = Capabilities(models=REGISTRY, max_delay=None)
+    capabilities = Capabilities(models=REGISTRY, max_delay=None, learning=True)
 
     @classmethod
     def missing_dependency(cls) -> str | None:

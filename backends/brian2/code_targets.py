@@ -52,7 +52,7 @@ def simulate(net: Network, steps: int, code_target: str = "numpy",
     `progress` as in nmcompile.progress.wanted; the bar is labelled `label` (the backend's name).
     """
     progress = wanted(progress)
-    missing = missing_tool(code_target)
+    missing = refused(net, code_target) or missing_tool(code_target)
     if missing:
         raise InputError(missing)
     b2 = _import_brian2()
@@ -98,6 +98,17 @@ def missing_tool(code_target: str) -> str | None:
         absent = [t for t in tools if shutil.which(t.split()[0]) is None]
         if absent:
             return f"code target cpp_standalone needs {' and '.join(absent)} on the PATH"
+    return None
+
+
+def refused(net: Network, code_target: str) -> str | None:
+    """Why `code_target` cannot run `net`, or None: cpp_standalone runs the whole simulation
+    in C++, and plastic projections learn in Python between steps (lowering.py)."""
+    plastic = [p.name for p in net.plastic_projections()]
+    if code_target == "cpp_standalone" and plastic:
+        return (f"brian2 code target cpp_standalone cannot run plastic projection(s) "
+                f"{', '.join(plastic)}: their learning runs in Python between Brian2 steps; "
+                f"use code target numpy or cython")
     return None
 
 

@@ -18,6 +18,14 @@ Schedule of one Brian2 time step (= one IR step t):
              t+d-1, so the neuron step of t+d consumes it (IR delay d)
   resets     the model's reset (LIF: v = 0 or v - v_th, and the refractory countdown starts)
   end        probes record the state variables after the reset
+
+Plastic projections are not Synapses: backends/plasticity's runner owns their weights and
+learning (Lava's float learning engine) and computes their input. A network_operation in
+`before_synapses` hands it the spikes of step t (neurons and sources have spiked in
+`thresholds`) and adds the input it returns for step t + 1 into the post neurons'
+accumulator, which the neuron step of t has just cleared: the accumulator then sums
+(0 + plastic) + the Synapses' weights, the order in which emulator-float adds them too (it
+adds the plastic input between two steps, before delivering the next step's weights).
 """
 from __future__ import annotations
 
@@ -25,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nmcompile.ir import Network, source_spikes
+from nmcompile.ir import Network, Projection, source_spikes
 from nmcompile.result import Result
 
 from .models import REGISTRY
@@ -50,6 +58,7 @@ class Lowered:
     objects: list = field(default_factory=list)
     spike_monitors: dict = field(default_factory=dict)   # group -> SpikeMonitor
     state_monitors: dict = field(default_factory=dict)   # group -> (StateMonitor, indices)
+    plastic: object = None   # backends/plasticity PlasticProjections, for a plastic network
 
 
 def layout(net: Network) -> dict[str, Slot]:
@@ -94,6 +103,9 @@ def lower(net: Network, steps: int, clock) -> Lowered:
             monitor = b2.StateMonitor(groups[group], variables, record=indices, clock=clock,
                                       when="end", name=f"{group}_probes")
             out.state_monitors[group] = (monitor, indices)
+    if net.plastic_projections():
+        out.plastic, operation = _plastic_delivery(net, steps, out.slots, groups, inputs, clock)
+        out.objects.append(operation)
     out.objects += list(groups.values()) + list(out.spike_monitors.values())
     out.objects += [monitor for monitor, _ in out.state_monitors.values()]
     return out
@@ -129,10 +141,16 @@ def _source_group(net: Network, steps: int, slots: dict[str, Slot], clock):
                                   sorted=True, name=SOURCES)
 
 
+def synaptic(proj: Projection) -> bool:
+    """Whether a projection becomes Brian2 Synapses: it has synapses, and no learning rule (the
+    plasticity runner delivers a plastic projection's input)."""
+    return bool(proj.n_synapses) and not proj.plastic
+
+
 def _projections_by_group_pair(net: Network, slots: dict[str, Slot]) -> dict[tuple, list]:
     pairs: dict[tuple, list] = {}
     for proj in net.projections:
-        if proj.n_synapses:
+        if synaptic(proj):
             pairs.setdefault((slots[proj.pre].group, slots[proj.post].group), []).append(proj)
     return pairs
 
@@ -159,6 +177,39 @@ def _synapses(pair, projs, slots, groups, target: str, dt: float, clock, k: int)
     return syn
 
 
+def _plastic_delivery(net: Network, steps: int, slots: dict[str, Slot], groups: dict,
+                      inputs: dict[str, str], clock):
+    """(runner, network_operation): the plasticity runner of `net`'s plastic projections, and
+    the operation that steps it once per Brian2 step (module docstring: the schedule)."""
+    import brian2 as b2
+
+    from nmcompile.backends.plasticity.runner import PlasticProjections
+
+    runner = PlasticProjections(net, steps)
+    step = 0
+
+    def spikes_of(name: str) -> np.ndarray:
+        slot = slots[name]
+        fired = np.zeros(slot.size, bool)
+        group = groups.get(slot.group)   # no source group when no source ever spikes
+        if group is not None:
+            index = np.asarray(group.spikes) - slot.start
+            fired[index[(index >= 0) & (index < slot.size)]] = True
+        return fired
+
+    def deliver():
+        nonlocal step
+        received = runner.step(step, {name: spikes_of(name) for name in runner.populations})
+        for post, values in received.items():
+            slot = slots[post]
+            accumulator = groups[slot.group].variables[inputs[slot.group]].get_value()
+            accumulator[slot.start:slot.start + slot.size] += values
+        step += 1
+
+    return runner, b2.NetworkOperation(deliver, clock=clock, when="before_synapses",
+                                       name="plastic_projections")
+
+
 def collect(lowered: Lowered, net: Network, steps: int) -> Result:
     """Spikes of every neuron (not source) population and the probed traces, as the common
     Result."""
@@ -182,4 +233,7 @@ def collect(lowered: Lowered, net: Network, steps: int) -> Result:
         columns = np.searchsorted(indices, _indices(slot))
         values = np.asarray(getattr(monitor, _variable(net, probe) + "_"))[columns]
         traces[(probe.population, probe.var)] = np.ascontiguousarray(values.T[:steps])
-    return Result(spikes=spikes, traces=traces)
+    result = Result(spikes=spikes, traces=traces)
+    if lowered.plastic is not None:
+        lowered.plastic.finish(result)
+    return result

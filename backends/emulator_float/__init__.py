@@ -18,10 +18,12 @@ class EmulatorFloatBackend(Backend):
     options["threads"] sets the threads (default: the cores available, as many as the
     network's size is worth, as the emulator chooses them); under mpiexec (`nmc run --ranks R`) each process runs
     its own range of neurons. Every count of threads and processes gives the same spikes and
-    probed values, bit for bit (engine.py)."""
+    probed values, bit for bit (engine.py). Plastic projections run Lava's float learning
+    engine (backends/plasticity) between steps, on one process, with the brian2 backend's
+    learned weights and spikes."""
 
     name = "emulator-float"
-    capabilities = Capabilities(models=REGISTRY, fixed_point=False)
+    capabilities = Capabilities(models=REGISTRY, fixed_point=False, learning=True)
 
     def run(self, model: Network, steps: int, *, options: dict) -> Result:
         from .engine import emulate

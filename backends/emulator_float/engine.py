@@ -38,6 +38,14 @@ and each pushes every spike into its own queue; at the end every rank gathers th
 result (ranks.gather) and the command line lets rank 0 alone write it. Since the terms of
 every neuron's sum keep their order, any count of threads and ranks gives the same spikes
 and probed values, bit for bit, as one thread and as Brian2.
+
+Plastic projections are not in the synapse table: backends/plasticity's runner owns their
+weights and learning (Lava's float learning engine). The kernel then runs one step per call;
+after step t the runner takes that step's spikes and returns its input for step t + 1, which
+is added into `acc` of the post neurons, cleared by their step t: deliver(t + 1) adds the
+step's other weights after it, the order of the brian2 backend's accumulator (its
+network_operation runs before its Synapses). One process only: the runner needs every
+spike, and its input would be added on every rank.
 """
 from __future__ import annotations
 
@@ -49,8 +57,10 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from nmcompile.backends.brian2.lowering import layout, synaptic
 from nmcompile.backends.emulator import ranks
 from nmcompile.backends.emulator.partition import split, split_ranks, worker_count
+from nmcompile.backends.plasticity.runner import PlasticProjections
 from nmcompile.diagnostics import InputError
 from nmcompile.ir import Network, Population, source_spikes
 from nmcompile.result import Result
@@ -114,6 +124,7 @@ class Arrays(NamedTuple):
     """Everything the kernel runs on, built once per run."""
 
     populations: list[Population]    # the neuron populations, in network order
+    offset: dict[str, int]           # every population's first global index
     neurons: Neurons
     syn: Synapses
     src_ptr: np.ndarray              # source spikes by step: src_pre[src_ptr[t]:src_ptr[t + 1]]
@@ -128,20 +139,28 @@ def emulate(net: Network, steps: int, threads: int | None = None) -> Result:
     each of the processes mpiexec started (ranks.py), which all return the whole result."""
     began = time.perf_counter()
     comm = ranks.world()
+    plastic = PlasticProjections(net, steps)
+    if plastic and comm is not None:
+        raise InputError(f"emulator-float runs plastic projections "
+                         f"({', '.join(plastic.connections)}) on one process: drop --ranks "
+                         f"(threads work)")
     threads, bounds, w0 = _workers(net, comm, threads)
     w1 = w0 + threads
     a = build(net, steps, owned=(int(bounds[w0]), int(bounds[w1])))
     record, length, queue = a.record, *empty_queue(a)
-    block = min_delay(net)
+    block = 1 if plastic else min_delay(net)
     work = _work(a.record, bounds, block, a.neurons.acc.size)
     run = kernel.run_steps_threads if threads > 1 else kernel.run_steps
     built = time.perf_counter()
     t, n_spikes = 0, 0
     with _numba_threads(threads):
         while t < steps:
+            before = n_spikes
             ran_to, n_spikes, queue = run(t, steps, block, a.neurons, a.syn, length, queue,
                                           a.src_ptr, a.src_pre, work, record, n_spikes, w0, w1,
-                                          comm is not None)
+                                          comm is not None or bool(plastic))
+            if ran_to > t and plastic:
+                _learn(plastic, t, record.spike_n[before:n_spikes], a)
             if ran_to == t:  # the spike buffer could fill up in the next block: double it
                 record = record._replace(
                     spike_t=np.concatenate((record.spike_t, record.spike_t)),
@@ -154,9 +173,26 @@ def emulate(net: Network, steps: int, threads: int | None = None) -> Result:
     if comm is not None:
         record, n_spikes = _gathered(comm, record, n_spikes)
     result = _result(a.populations, a.neurons, record, n_spikes, a.probes, steps)
+    plastic.finish(result)
     result.meta.update({"threads": threads, "processes": 1 if comm is None else comm.size,
                         "build_s": round(built - began, 6), "kernel_s": round(ran - built, 6)})
     return result
+
+
+def _learn(plastic: PlasticProjections, t: int, fired: np.ndarray, a: Arrays) -> None:
+    """After step t: the plastic projections take its spikes (`fired`: the neurons', global
+    indices; sources from the arrays) and their input for step t + 1 joins the post neurons'
+    acc, as the first of its terms (module docstring)."""
+    events = np.concatenate((fired, a.src_pre[a.src_ptr[t]:a.src_ptr[t + 1]]))
+    spikes = {}
+    for name in plastic.populations:
+        lo, size = a.offset[name], plastic.net.populations[name].size
+        mine = np.zeros(size, np.bool_)
+        mine[events[(events >= lo) & (events < lo + size)] - lo] = True
+        spikes[name] = mine
+    for post, values in plastic.step(t, spikes).items():
+        lo = a.offset[post]
+        a.neurons.acc[lo:lo + values.size] += values
 
 
 def min_delay(net: Network) -> int:
@@ -186,7 +222,7 @@ def _work_per_neuron(net: Network) -> np.ndarray:
     pops = list(net.neuron_populations())
     offset = dict(zip((p.name for p in pops), np.cumsum([0] + [p.size for p in pops]).tolist()))
     work = np.ones(sum(p.size for p in pops), np.int64)
-    for proj in net.projections:
+    for proj in filter(synaptic, net.projections):
         size = net.populations[proj.post].size
         work[offset[proj.post]:offset[proj.post] + size] += np.bincount(proj.post_idx,
                                                                           minlength=size)
@@ -259,7 +295,7 @@ def build(net: Network, steps: int, owned: tuple[int, int] | None = None) -> Arr
     probes = [(p.population, p.var) for p in net.probes
               if not net.populations[p.population].is_source]
     src_ptr, src_pre = _source_events(net, steps, offset, int(start[-1]))
-    return Arrays(populations=neurons_first,
+    return Arrays(populations=neurons_first, offset=offset,
                   neurons=_neurons(net, neurons_first, start[:len(neurons_first) + 1], steps),
                   syn=_synapses(net, offset, int(start[-1]), n_neurons,
                                 owned or (0, n_neurons)),
@@ -304,14 +340,14 @@ def _neurons(net: Network, pops: list[Population], start: np.ndarray, steps: int
 
 
 def channels(net: Network) -> list[int]:
-    """Each projection's channel (-1 for one without synapses): the rank of its pair of Brian2
+    """Each projection's channel (-1 for one the brian2 backend makes no Synapses of: without
+    synapses, or plastic): the rank of its pair of Brian2
     groups in the order Brian2 runs their Synapses objects' spike pathways. Those all run in
     the `synapses` slot with order -1 (brian2 SynapticPathway, whatever the Synapses' own
     order), so Brian2 runs them by name: "<pre group>_to_<post group>_pre" (the brian2
     backend's names), in string order."""
-    from nmcompile.backends.brian2.lowering import layout
     group = {name: slot.group for name, slot in layout(net).items()}
-    names = [f"{group[p.pre]}_to_{group[p.post]}_pre" if p.n_synapses else None
+    names = [f"{group[p.pre]}_to_{group[p.post]}_pre" if synaptic(p) else None
              for p in net.projections]
     rank = {name: k for k, name in enumerate(sorted(set(names) - {None}))}
     return [rank[name] if name else -1 for name in names]
@@ -323,7 +359,7 @@ def _synapses(net: Network, offset: dict[str, int], n_pre: int, n_neurons: int,
     projection at a time (no concatenated copy of the network's synapses: 20 bytes per
     synapse while building, 12 after)."""
     channel = channels(net)
-    projections = [(proj, c) for proj, c in zip(net.projections, channel) if proj.n_synapses]
+    projections = [(proj, c) for proj, c in zip(net.projections, channel) if c >= 0]
     counts = np.zeros(n_pre, np.int64)
     for proj, _ in projections:  # the IR's dtypes, pinned: one compiled function, no copies
         kernel.count_owned(counts, np.asarray(proj.pre_idx, np.int32),
