@@ -36,6 +36,10 @@ ADAPTIVE_LIF_LIMITS = {"threshold_bits": (1, 17)}
 # (v·v, then its product with a 16-bit mantissa; dv/dt times dt) stays within int64
 IZHIKEVICH_LIMITS = {"state_bits": (2, 24), "coefficient_bits": (2, 16),
                      "derivative_bits": (2, 32)}
+# Lava's learning engine fixes these widths (lava/magma/core/learning/constants.py: W_TAG_1_S,
+# W_TRACE, W_EPOCH_TIME), which a target's learning memory is counted in
+LEARNING_FIXED = {"tag_bits": 9, "trace_bits": 7, "epoch_time_bits": 6}
+LEARNING_KEYS = ["memory_bits_per_core", "product_bits", *LEARNING_FIXED]
 TIME_KEYS = ("synaptic_op_ns", "neuron_update_active_ns", "neuron_update_inactive_ns",
              "spike_within_tile_ns", "tile_hop_ns", "barrier_sync_ns")
 
@@ -115,13 +119,40 @@ class Numerics:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LearningMemory:
+    """What on-chip learning keeps on a core, against memory_bits_per_core (DESIGN §5.3).
+
+    Per post neuron of a plastic projection: its y1, y2, y3 traces and the step of its last
+    spike in the epoch (post_bits); per presynaptic neuron of each plastic projection into the
+    core: its x1, x2 traces and epoch step (pre_bits); per plastic synapse of a reward rule:
+    its tag (tag_bits; the weight itself is a synaptic word); per plastic projection into the
+    core: its rule, product_bits per product. The widths are Lava's (LEARNING_FIXED).
+    """
+
+    memory_bits_per_core: int
+    product_bits: int
+    tag_bits: int
+    trace_bits: int
+    epoch_time_bits: int
+
+    @property
+    def post_bits(self) -> int:
+        return 3 * self.trace_bits + self.epoch_time_bits
+
+    @property
+    def pre_bits(self) -> int:
+        return 2 * self.trace_bits + self.epoch_time_bits
+
+
+@dataclass(frozen=True, kw_only=True)
 class Resources:
     """Capacity of the chip; exactly one of synapses_per_core or synaptic_memory_bits_per_core.
 
     neuron_state_words_per_core and state_words (model kind -> words one neuron of it takes),
     given together or not at all, bound the neurons of a core by their state as well as by
     neurons_per_core: a model with more state variables fits fewer neurons in a core. Without
-    them only neurons_per_core counts.
+    them only neurons_per_core counts. learning: the memory on-chip learning takes (None: the
+    target counts none).
     """
 
     chips: int
@@ -134,6 +165,7 @@ class Resources:
     bits_per_synapse: int | None = None
     neuron_state_words_per_core: int | None = None
     state_words: dict[str, int] = field(default_factory=dict)
+    learning: LearningMemory | None = None
 
     def max_synapses_per_core(self) -> int:
         if self.synapses_per_core is not None:
@@ -250,7 +282,7 @@ def _resources(m: dict, numerics: Numerics, source: Source) -> Resources:
                 "output_axons_per_core"]
     optional = ["synapses_per_core", "synaptic_memory_bits_per_core", "bits_per_synapse",
                 "neuron_state_words_per_core"]
-    source.check_keys(m, path, required + optional + ["state_words"], required)
+    source.check_keys(m, path, required + optional + ["state_words", "learning"], required)
     values = {k: _int(m, k, path, source, 1, None) for k in required + optional if k in m}
     if ("synapses_per_core" in m) == ("synaptic_memory_bits_per_core" in m):
         raise source.fail(path, "give exactly one of synapses_per_core and "
@@ -263,7 +295,20 @@ def _resources(m: dict, numerics: Numerics, source: Source) -> Resources:
     if "state_words" in m:
         values["state_words"] = _state_words(m, values["neuron_state_words_per_core"],
                                              numerics, path, source)
+    if "learning" in m:
+        values["learning"] = _learning(m, path, source)
     return Resources(**values)
+
+
+def _learning(resources: dict, path: tuple, source: Source) -> LearningMemory:
+    path = path + ("learning",)
+    m = _mapping(resources, "learning", source, path)
+    source.check_keys(m, path, LEARNING_KEYS, LEARNING_KEYS)
+    for key, value in LEARNING_FIXED.items():
+        if m[key] != value:
+            raise source.fail(path + (key,), f"Lava's learning engine fixes {key} to {value!r}, "
+                                             f"got {m[key]!r}")
+    return LearningMemory(**{key: _int(m, key, path, source, 1, None) for key in LEARNING_KEYS})
 
 
 def _state_words(resources: dict, capacity: int, numerics: Numerics, path: tuple,

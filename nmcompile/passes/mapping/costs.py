@@ -8,16 +8,22 @@ Delay buffers are an ESTIMATE, as no target publishes their packing: a neuron wh
 incoming delay is D keeps D − 1 pending-input slots besides its input register, each costing
 one synaptic word (one synapse, or `bits_per_synapse` bits).
 
+Learning (DESIGN §5.3): the post neurons of a plastic projection keep traces, and its synapses
+a tag under a reward rule, on their own core; every core that holds any of them also keeps
+the traces of the projection's presynaptic neurons (all of them: plastic projections are
+dense) and its rule. LearningState counts these; the target's LearningMemory prices them.
+
 Memory: what is kept is a few numbers per neuron. Synapses are regrouped by neuron only for
 one population at a time (SynapseLists, 4 bytes a synapse), and dropped when counted.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from nmcompile.ir import Network, Projection
+from nmcompile.targets.schema import LearningMemory
 
 from . import kernels
 
@@ -125,14 +131,55 @@ def incoming_synapses(net: Network, post: str, offsets: dict[str, int],
 
 
 @dataclass(frozen=True, eq=False)
+class LearningState:
+    """What on-chip learning keeps for the neurons of a population that plastic projections
+    enter: per neuron its traces and `tagged` tags (reward rules); once on each core holding
+    any of them, the traces of the `pre_neurons` presynaptic neurons and the `products` of
+    the rules of those projections (`projections`, by name)."""
+
+    projections: tuple[str, ...]
+    tagged: np.ndarray
+    pre_neurons: int
+    products: int
+
+    def neuron_bits(self, mem: LearningMemory) -> np.ndarray:
+        return mem.post_bits + self.tagged * mem.tag_bits
+
+    def shared_bits(self, mem: LearningMemory) -> int:
+        return self.pre_neurons * mem.pre_bits + self.products * mem.product_bits
+
+
+def learning_state(net: Network, post: str, projs: list[Projection]) -> LearningState | None:
+    """The learning state of population `post` from `projs` (those into it), None without a
+    plastic one. Each projection keeps its own presynaptic traces (their time constants are
+    its rule's); a neuron keeps one set of post traces."""
+    plastic = [p for p in projs if p.plastic]
+    if not plastic:
+        return None
+    tagged = np.zeros(net.populations[post].size, np.int64)
+    for proj in plastic:
+        if proj.learning.three_factor:
+            tagged += np.bincount(proj.post_idx, minlength=tagged.size)
+    return LearningState(
+        projections=tuple(p.name for p in plastic), tagged=tagged,
+        pre_neurons=sum(net.populations[p.pre].size for p in plastic),
+        products=sum(len(series) for p in plastic for series in p.learning.products().values()))
+
+
+@dataclass(frozen=True, eq=False)
 class PopulationCosts:
     """Per-neuron synaptic costs of the neuron populations, computed once and shared by the
-    pass and the DRC (what a neuron's state costs depends on the target: Resources)."""
+    pass and the DRC (what a neuron's state costs depends on the target: Resources), and the
+    learning state of those that plastic projections enter."""
 
     incoming: dict[str, IncomingSynapses]
+    learning: dict[str, LearningState] = field(default_factory=dict)
 
 
 def population_costs(net: Network) -> PopulationCosts:
     offsets, into = population_offsets(net), projections_by(net, "post")
+    pops = list(net.neuron_populations())
+    learning = {p.name: learning_state(net, p.name, into.get(p.name, [])) for p in pops}
     return PopulationCosts({p.name: incoming_synapses(net, p.name, offsets, into.get(p.name, []))
-                            for p in net.neuron_populations()})
+                            for p in pops},
+                           {name: state for name, state in learning.items() if state})

@@ -103,6 +103,32 @@ def rule_fan_out(ctx: DrcContext) -> list[Diagnostic]:
     return out
 
 
+def rule_learning_memory(ctx: DrcContext) -> list[Diagnostic]:
+    """A neuron's learning state with the state its core keeps for it (the presynaptic traces
+    and rules of the plastic projections into its population) within one core's learning
+    memory. Shared cores over the limit are the core-limits rule's."""
+    mem = ctx.target.resources.learning
+    out = []
+    for name, state in ctx.costs.learning.items() if mem else ():
+        own, shared = state.neuron_bits(mem), state.shared_bits(mem)
+        over = own + shared > mem.memory_bits_per_core
+        if over.any():
+            pop = ctx.net.populations[name]
+            worst = int(np.argmax(own))
+            tags = int(state.tagged[worst])
+            out.append(Diagnostic(
+                "error", "NM621",
+                f"population {name}: learning memory {int(own[worst]) + shared:,} bits "
+                f"({mem.post_bits} for its traces, {tags * mem.tag_bits:,} for {tags:,} tags, "
+                f"{state.pre_neurons * mem.pre_bits:,} for the traces of {state.pre_neurons:,} "
+                f"presynaptic neurons, {state.products * mem.product_bits:,} for {state.products} "
+                f"rule products) > {mem.memory_bits_per_core:,} per core on {ctx.target.name} "
+                f"({_neurons(int(over.sum()), pop.size)}; plastic projections "
+                f"{', '.join(state.projections)}): fewer presynaptic neurons or plastic "
+                f"projections", pop.location))
+    return out
+
+
 def rule_cores(ctx: DrcContext) -> list[Diagnostic]:
     res = ctx.target.resources
     cores = int(np.unique(ctx.mapping.block_core).size)
@@ -157,8 +183,8 @@ def _core_blocks(mapping: Mapping, core: int) -> list[tuple[str, int, int]]:
     return merged
 
 
-RULES = (rule_delay, rule_fan_in, rule_synaptic_memory, rule_fan_out, rule_core_limits,
-         rule_cores)
+RULES = (rule_delay, rule_fan_in, rule_synaptic_memory, rule_fan_out, rule_learning_memory,
+         rule_core_limits, rule_cores)
 
 
 def check_design_rules(net: Network, target: Target, mapping: Mapping,

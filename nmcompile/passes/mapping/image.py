@@ -75,8 +75,16 @@ def model_hash(net: Network) -> str:
 
 
 def write_image(path: str, qnet: QuantizedNetwork, mapping: Mapping) -> None:
-    """Write the image atomically (temporary file in the same folder, renamed when complete)."""
+    """Write the image atomically (temporary file in the same folder, renamed when complete).
+    A plastic projection is refused: this format holds no learning rule, and an image run
+    without it would learn nothing."""
     net = qnet.network
+    plastic = net.plastic_projections()
+    if plastic:
+        raise error(f"projection {plastic[0].name}: a chip image (format {FORMAT_VERSION}) "
+                    f"holds no learning rule yet, so its run would not learn: compile without "
+                    f"-o for the report, run the model file itself", plastic[0].location,
+                    code="NM622")
     fixed = [{"name": p.name, "pre": p.pre, "post": p.post, "weight_exp": int(p.weight_exp),
               "num_weight_bits": int(p.num_weight_bits), "sign_mode": p.sign_mode}
              for p in qnet.projections]

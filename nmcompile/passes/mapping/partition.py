@@ -3,10 +3,10 @@ blocks onto cores, then place cores on chips.
 
 A core's limits are its neurons, synaptic words, input axons, output axons and, on a target
 that counts them, neuron-state words (a neuron of a model with more state variables takes
-more: Resources.neuron_state_words). Spike sources are not placed: their spikes come from the
-host through input axons. Neurons too big for any core (fan-in, synaptic memory or fan-out)
-still get a core of their own, so a mapping always exists; the design-rule check (drc.py)
-reports what does not fit.
+more: Resources.neuron_state_words) and learning bits (costs.LearningState). Spike sources
+are not placed: their spikes come from the host through input axons. Neurons too big for any
+core (fan-in, synaptic memory, fan-out or learning memory) still get a core of their own, so
+a mapping always exists; the design-rule check (drc.py) reports what does not fit.
 
 Output axons are the one limit a block cannot price alone: a neuron needs one per distinct
 destination core, which depends on where the rest of the network lands. So the pass splits and
@@ -42,18 +42,17 @@ from .usage import core_usage
 MAX_OUTPUT_ROUNDS = 32
 
 
-def split_population(inputs: SynapseLists, words: np.ndarray, size: int, neurons_cap: int,
-                     words_cap: int, axons_cap: int, out_axons: np.ndarray,
-                     out_cap: int) -> list[tuple[int, int, int]]:
+def split_population(inputs: SynapseLists, size: int, neurons_cap: int, axons_cap: int,
+                     additive: list[tuple[np.ndarray, int]]) -> list[tuple[int, int, int]]:
     """Greedy contiguous blocks (start, stop, input axons) within every cap (`inputs`: the
-    presynaptic neurons of each neuron, `out_axons`: each neuron's estimated output axons);
-    each block reads its synapses and those of the neuron after it."""
+    presynaptic neurons of each neuron; `additive`: per-neuron costs that add up on a core,
+    each with its cap: synaptic words, estimated output axons, learning bits); each block
+    reads its synapses and those of the neuron after it."""
     blocks, a = [], 0
-    cum_words = np.concatenate(([0], np.cumsum(words)))
-    cum_out = np.concatenate(([0], np.cumsum(out_axons)))
+    cumulative = [(np.concatenate(([0], np.cumsum(cost))), cap) for cost, cap in additive]
     while a < size:
-        b_max = min(size, a + neurons_cap, _last_end_within(cum_words, a, words_cap),
-                    _last_end_within(cum_out, a, out_cap))
+        b_max = min(size, a + neurons_cap, *(_last_end_within(cum, a, cap)
+                                               for cum, cap in cumulative))
         rows, axons = inputs.rows_within(a, max(b_max, a + 1), axons_cap)
         blocks.append((a, a + rows, axons))
         a += rows
@@ -96,22 +95,37 @@ def split_populations(net: Network, names, costs: PopulationCosts, res,
     for i, name in enumerate(names):
         pop = net.populations[name]
         inputs = presynaptic_lists(net, name, offsets, into.get(name, []))
+        additive = [(costs.incoming[name].words, res.max_synapses_per_core()),
+                    (out_axons[offsets[name]:offsets[name] + pop.size],
+                     res.output_axons_per_core)]
+        state = costs.learning.get(name)
+        if res.learning and state:  # its shared state takes its part of every core it is on
+            additive.append((state.neuron_bits(res.learning), max(
+                res.learning.memory_bits_per_core - state.shared_bits(res.learning), 0)))
         blocks += [(i, a, b, fan) for a, b, fan in split_population(
-            inputs, costs.incoming[name].words, pop.size, res.max_neurons_per_core(pop.model.kind),
-            res.max_synapses_per_core(), res.input_axons_per_core,
-            out_axons[offsets[name]:offsets[name] + pop.size], res.output_axons_per_core)]
+            inputs, pop.size, res.max_neurons_per_core(pop.model.kind),
+            res.input_axons_per_core, additive)]
     return list(np.array(blocks, np.int64).reshape(-1, 4).T)
 
 
 def pack_next_fit(net: Network, names, costs: PopulationCosts, pop, start, stop, fan_in, res,
                   out_axons: np.ndarray) -> np.ndarray:
     """Give consecutive blocks a shared core while neurons, synaptic words, (summed) input
-    axons, estimated output axons and neuron-state words fit."""
+    axons, estimated output axons, neuron-state words and learning bits fit (a block's
+    learning bits include its population's shared state, counted again for a second block of
+    the same population on one core: pessimistic, never over)."""
     offsets = population_offsets(net)
     words = np.zeros(net.n_neurons, np.int64)
-    for name in names:
+    learning = np.zeros(net.n_neurons, np.int64)
+    shared = np.zeros(len(names), np.int64)
+    for k, name in enumerate(names):
         inc = costs.incoming[name]
         words[offsets[name]:offsets[name] + inc.words.size] = inc.words
+        state = costs.learning.get(name)
+        if res.learning and state:
+            learning[offsets[name]:offsets[name] + inc.words.size] = state.neuron_bits(
+                res.learning)
+            shared[k] = state.shared_bits(res.learning)
     first = np.array([offsets[name] for name in names], np.int64)[pop]
     state_words = np.array([res.neuron_state_words(net.populations[name].model.kind)
                             for name in names], np.int64)
@@ -120,9 +134,11 @@ def pack_next_fit(net: Network, names, costs: PopulationCosts, pop, start, stop,
         cumulative = np.concatenate(([0], np.cumsum(per_neuron)))
         return cumulative[first + stop] - cumulative[first + start]
     need = np.stack([stop - start, per_block(words), fan_in, per_block(out_axons),
-                     (stop - start) * state_words[pop]], axis=1)
+                     (stop - start) * state_words[pop], per_block(learning) + shared[pop]],
+                    axis=1)
     cap = np.array([res.neurons_per_core, res.max_synapses_per_core(), res.input_axons_per_core,
-                    res.output_axons_per_core, res.neuron_state_words_per_core or 0], np.int64)
+                    res.output_axons_per_core, res.neuron_state_words_per_core or 0,
+                    res.learning.memory_bits_per_core if res.learning else 0], np.int64)
     core = np.zeros(pop.size, np.int64)
     kernels.next_fit(need.astype(np.int64), cap, core)
     return core

@@ -48,9 +48,12 @@ class MappingReport:
     # a network flattened from modules: one row per instance (with everything inside it):
     # name, module, depth, neurons, synapses, cores (its neurons are on), spikes (with a run)
     instances: list[dict] = field(default_factory=list)
+    # plastic projections on a target that counts learning memory: what the learning_bits of
+    # every core hold, summed (see _learning)
+    learning: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "learning" or v}
 
     def text(self) -> str:
         lines = [f"mapping on {self.target}: {self.chips_used} chip(s), {self.cores_used} core(s), "
@@ -76,6 +79,12 @@ class MappingReport:
                 parts = ", ".join(f"{k} {v:,.1f}" for k, v in costs.items() if k != "per_step")
                 lines.append(f"  {name} per step ≈ {costs['per_step']:,.1f} {unit} ({how}: "
                              f"{parts})")
+        if self.learning:
+            n = self.learning
+            lines.append(f"  learning state {n['bits']:,} bits: traces of {n['post_neurons']:,} "
+                         f"neurons, {n['tags']:,} tags, traces of {n['pre_neurons']:,} "
+                         f"presynaptic neurons and {n['products']:,} rule products (these two "
+                         f"once per core their post neurons are on)")
         if self.missing:
             lines.append(f"  not estimated (no figure in target {self.target}): "
                          + ", ".join(self.missing))
@@ -116,6 +125,8 @@ def mapping_report(net: Network, target: Target, mapping: Mapping, costs: Popula
         cores_used=int(used.size), capacity=capacity,
         per_core={k: [int(x) for x in v[used]] for k, v in per_core.items()},
         core_ids=[int(c) for c in used], static_inter_chip_pairs=int(pairs.other_chip.sum()))
+    if "learning_bits" in capacity:
+        report.learning = _learning(net, costs, mapping, int(per_core["learning_bits"].sum()))
     if spikes is not None:
         report.traffic = _traffic(pairs, spikes, steps)
         _estimate(report, target, pairs, spikes, steps)
@@ -143,6 +154,19 @@ def _by_instance(net: Network, gcore: np.ndarray, spikes: np.ndarray | None) -> 
             row["spikes"] = int(spiked[inst.name][0])
         rows.append(row)
     return rows
+
+
+def _learning(net: Network, costs: PopulationCosts, mapping: Mapping, bits: int) -> dict:
+    """What the learning memory of the cores holds: post neurons (their traces), tags, and,
+    once per core their population is on, presynaptic neurons (their traces) and products."""
+    out = {"bits": bits, "post_neurons": 0, "tags": 0, "pre_neurons": 0, "products": 0}
+    for name, state in costs.learning.items():
+        cores = np.unique(mapping.neuron_cores(name, state.tagged.size)).size
+        out["post_neurons"] += int(state.tagged.size)
+        out["tags"] += int(state.tagged.sum())
+        out["pre_neurons"] += state.pre_neurons * cores
+        out["products"] += state.products * cores
+    return out
 
 
 def _spike_counts(net: Network, run: Result, steps: int) -> np.ndarray:

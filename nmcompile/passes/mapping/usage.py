@@ -16,7 +16,9 @@ def core_usage(net: Network, target: Target, costs: PopulationCosts,
     """(resource -> total of every core, indexed by core id; resource -> limit per core).
 
     `pairs`: pairs.count_pairs of the mapping. Resources: neurons, synaptic_words,
-    input_axons, output_axons, and neuron_state_words on a target that counts neuron state."""
+    input_axons, output_axons, neuron_state_words on a target that counts neuron state, and
+    learning_bits for a network with plastic projections on a target that counts learning
+    memory (a population's shared learning state once on each core holding its neurons)."""
     res = target.resources
     n_cores, gcore = pairs.input_axons.size, pairs.gcore
     offsets = population_offsets(net)
@@ -35,9 +37,20 @@ def core_usage(net: Network, target: Target, costs: PopulationCosts,
                 res.neuron_state_words(pop.model.kind)
         per_neuron["neuron_state_words"] = state
         capacity["neuron_state_words"] = res.neuron_state_words_per_core
+    mem = res.learning
+    if mem and costs.learning:
+        bits = np.zeros(net.n_neurons, np.int64)
+        for name, state in costs.learning.items():
+            bits[offsets[name]:offsets[name] + state.tagged.size] = state.neuron_bits(mem)
+        per_neuron["learning_bits"] = bits
+        capacity["learning_bits"] = mem.memory_bits_per_core
     per_core = {"neurons": np.bincount(gcore[placed], minlength=n_cores),
                 "input_axons": pairs.input_axons}
     for resource, values in per_neuron.items():
         per_core[resource] = np.bincount(gcore[placed], weights=values[placed],
                                          minlength=n_cores).astype(np.int64)
+    if "learning_bits" in capacity:
+        for name, state in costs.learning.items():
+            cores = np.unique(gcore[offsets[name]:offsets[name] + state.tagged.size])
+            per_core["learning_bits"][cores] += state.shared_bits(mem)
     return {k: per_core[k] for k in capacity}, capacity

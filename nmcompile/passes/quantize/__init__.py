@@ -10,12 +10,13 @@ a neuron model it has no numerics for), hands each neuron population to the modu
 model kind (a module of this package declaring `KIND`, found by scanning the package: lif.py
 for "lif", izhikevich.py, adaptive_lif.py; adding a model adds a module and edits nothing
 here) and then quantizes every projection with the scale its post population chose
-(projections.py). What was lost is collected in report.py. Every refusal of every population
-is listed at once.
+(projections.py) and, for a plastic one, its learning rule (learning.py). What was lost is
+collected in report.py. Every refusal of every population is listed at once.
 """
 from __future__ import annotations
 
 import pkgutil
+from dataclasses import replace
 from functools import cache
 from importlib import import_module
 from types import ModuleType
@@ -23,10 +24,11 @@ from types import ModuleType
 import numpy as np
 
 from nmcompile.diagnostics import Diagnostic, InputError
-from nmcompile.ir import FixedNeurons, Network, QuantizedNetwork
+from nmcompile.ir import FixedNeurons, FixedProjection, Network, Projection, QuantizedNetwork
+from nmcompile.passes.quantize.learning import quantize_learning
 from nmcompile.passes.quantize.projections import quantize_projection
 from nmcompile.passes.quantize.report import QuantReport
-from nmcompile.targets.schema import Target
+from nmcompile.targets.schema import Numerics, Target
 
 
 def quantize(net: Network, target: Target | str) -> QuantizedNetwork:
@@ -47,10 +49,19 @@ def quantize(net: Network, target: Target | str) -> QuantizedNetwork:
                 refusals += exc.diagnostics
         if refusals:
             raise InputError(refusals)
-        fixed_projs = tuple(quantize_projection(p, fixed_pops[p.post].scale, num, report)
+        fixed_projs = tuple(_projection(p, fixed_pops[p.post].scale, net, num, report)
                             for p in net.projections)
     return QuantizedNetwork(network=net, target=target.name, populations=fixed_pops,
                             projections=fixed_projs, report=report)
+
+
+def _projection(proj: Projection, scale: float, net: Network, num: Numerics,
+                report: QuantReport) -> FixedProjection:
+    """Weights, and a plastic projection's learning rule in mantissa units."""
+    fixed = quantize_projection(proj, scale, num, report)
+    if not proj.plastic:
+        return fixed
+    return replace(fixed, learning=quantize_learning(proj, fixed, scale, net, num, report))
 
 
 @cache

@@ -3,6 +3,10 @@ their post population: only its scale (register units per model unit) matters he
 
 Weight exponents are kept ≥ 0: Lava right-shifts each step's *summed* input, which floors it,
 so a negative exponent adds no resolution to a single spike and biases sums downward.
+
+A plastic projection's format is chosen for the weights it may come to hold, not only its
+initial ones: its rule's sign mode (Lava's LearningDense takes it from its parameters, not
+from the weights) and an exponent at which ±w_max fits (docs/design.md §10).
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import numpy as np
 
 from nmcompile.diagnostics import Diagnostic
 from nmcompile.ir import FixedProjection, Projection
+from nmcompile.ir.learning import sign_of
 from nmcompile.passes.quantize.report import ProjectionReport, QuantReport
 from nmcompile.targets.schema import Numerics
 
@@ -20,7 +25,7 @@ def quantize_projection(proj: Projection, scale: float, num: Numerics,
                         report: QuantReport) -> FixedProjection:
     w = proj.weight
     nwb = num.weight_bits
-    q = weight_registers(w, scale, num)
+    q = weight_registers(w, scale, num, *plastic_format(proj))
     mant, exp, step = q.mantissas, q.exponent, q.step
     realised = mant * 2.0 ** (exp + num.input_shift) / scale
     err = np.abs(realised - w)
@@ -60,12 +65,29 @@ class WeightRegisters:
     saturated: int
 
 
-def weight_registers(w: np.ndarray, scale: float, num: Numerics) -> WeightRegisters:
+# the range Lava's learning engine clips a learned 8-bit weight to, per sign mode (clip_weights)
+LEARNED_RANGE = {"excitatory": (0, 255), "inhibitory": (-255, 0), "mixed": (-256, 255)}
+
+
+def plastic_format(proj: Projection) -> tuple[str | None, float]:
+    """(sign mode, reach) of a projection's weight format. Static: (None, 0), the format of its
+    weights. Plastic: its rule's sign mode, and the largest |weight| learning may take a
+    synapse to, the rule's w_max (default: the largest |initial weight|)."""
+    if not proj.plastic:
+        return None, 0.0
+    largest = float(np.abs(proj.weight).max()) if proj.n_synapses else 0.0
+    return sign_of(proj.learning, proj.weight), max(largest, proj.learning.w_max or 0.0)
+
+
+def weight_registers(w: np.ndarray, scale: float, num: Numerics, mode: str | None = None,
+                     reach: float = 0.0) -> WeightRegisters:
     """Weights `w` (model units) as mantissas and one exponent at `scale` (register units per
-    model unit of the post population), DESIGN §2.4 "Weights"."""
-    mode, step, top = weight_format(w, num.weight_bits)
+    model unit of the post population), DESIGN §2.4 "Weights". `mode`: the sign mode (None:
+    that of the weights); `reach`: a magnitude the exponent must hold as if it were one of the
+    weights, in each direction the sign mode allows (a plastic projection's w_max)."""
+    mode, step, top = weight_format(w, num.weight_bits, mode)
     x = w * scale / 2 ** num.input_shift       # mantissa units at weight_exp 0
-    exp = _weight_exp(x, mode, step, top, num)
+    exp = _weight_exp(x, mode, step, top, num, reach * scale / 2 ** num.input_shift)
     units = x / 2 ** exp / step
     lo = -256 // step if mode == "mixed" else (-(top // step) if mode == "inhibitory" else 0)
     hi = 0 if mode == "inhibitory" else top // step
@@ -75,10 +97,12 @@ def weight_registers(w: np.ndarray, scale: float, num: Numerics) -> WeightRegist
                                                           | (units > hi + 0.5))))
 
 
-def weight_format(w: np.ndarray, nwb: int) -> tuple[str, int, int]:
-    """(sign mode, mantissa step, largest magnitude that survives Lava's clip + truncate)."""
-    mode = "excitatory" if not w.size or w.min() >= 0 else (
-        "inhibitory" if w.max() <= 0 else "mixed")
+def weight_format(w: np.ndarray, nwb: int, mode: str | None = None) -> tuple[str, int, int]:
+    """(sign mode, mantissa step, largest magnitude that survives Lava's clip + truncate);
+    the sign mode is `mode`, or without it that of the weights."""
+    if mode is None:
+        mode = "excitatory" if not w.size or w.min() >= 0 else (
+            "inhibitory" if w.max() <= 0 else "mixed")
     step = 2 ** (8 - nwb + (mode == "mixed"))  # truncate_weights drops these low bits
     return mode, step, (255 // step) * step
 
@@ -89,12 +113,14 @@ def _rms(err: np.ndarray) -> float:
     return top * float(np.sqrt(np.mean((err / top) ** 2))) if top > 0 else 0.0
 
 
-def _weight_exp(x: np.ndarray, mode: str, step: int, top: int, num: Numerics) -> int:
-    """Smallest exponent (≥ 0 when the range allows) at which every mantissa fits."""
+def _weight_exp(x: np.ndarray, mode: str, step: int, top: int, num: Numerics,
+               reach: float = 0.0) -> int:
+    """Smallest exponent (≥ 0 when the range allows) at which every mantissa fits, and a
+    mantissa of magnitude `reach` in each direction the sign mode allows."""
     lo, hi = num.weight_exp
     start = max(lo, 0) if hi >= 0 else hi
-    pos = float(x.max()) if x.size else 0.0
-    neg = float(-x.min()) if x.size else 0.0
+    pos = max(float(x.max()) if x.size else 0.0, reach if mode != "inhibitory" else 0.0)
+    neg = max(float(-x.min()) if x.size else 0.0, reach if mode != "excitatory" else 0.0)
     neg_limit = 256 if mode == "mixed" else top
     for exp in range(start, hi + 1):
         scaled_pos = np.rint(pos / 2 ** exp / step) * step

@@ -2,7 +2,8 @@
 
 One report class per neuron model (each with `model`, its kind, and `to_dict`); the text
 prints one section per model that the network uses, then the projections, whose weights
-are quantized the same way whatever the model of their post population."""
+are quantized the same way whatever the model of their post population, then the learning
+rules of plastic projections (learning.py): each product's scaling in float and fixed point."""
 from __future__ import annotations
 
 import math
@@ -172,11 +173,67 @@ class ProjectionReport:
     saturated: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class ProductReport:
+    """One product of a learning rule (`variable` += scaling · dependency · factors): its
+    scaling m·2^e in the float rule (after Lava's rounding of the parameters), what fixed
+    point needs for the same change in its units (`target`), and what Lava's m·2^e realises."""
+
+    variable: str        # weights or tag_1
+    term: str            # dependency and factors, e.g. x0·y1
+    float_scaling: float
+    target: float
+    mantissa: int
+    exponent: int
+
+    @property
+    def realised(self) -> float:
+        return self.mantissa * 2.0 ** self.exponent
+
+    @property
+    def relative_error(self) -> float:
+        if self.target == 0:
+            return abs(self.realised)
+        return abs(self.realised - self.target) / abs(self.target)
+
+    def to_dict(self) -> dict:
+        return dict(asdict(self), realised=self.realised, relative_error=self.relative_error)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LearningReport:
+    """The learning rule of one plastic projection in fixed point (DESIGN §2.4 "Learning").
+
+    weight_units: mantissas per model unit (q); learned_range: the model-unit span Lava clips
+    learned weights to (the sign mode's 8 bits at the projection's exponent; the float model
+    has no magnitude bound); rounded: (parameter, requested, used, by whom) for every parameter
+    that Lava's m·2^e literals or fixed point round. Reward rules: reward_scale r (reward
+    mantissas per model unit), the reward mantissa and its relative error, and the magnitudes
+    the 8-bit reward trace and the 9-bit tag hold, in the float rule's units."""
+
+    name: str
+    rule: str
+    weight_units: float
+    sign_mode: str
+    learned_range: tuple[float, float]
+    rounded: list[tuple[str, float, float, str]]
+    products: list[ProductReport]
+    reward_scale: float | None = None
+    reward_mantissa: int | None = None
+    reward_error: float | None = None
+    reward_range: float | None = None
+    tag_range: float | None = None
+
+    def to_dict(self) -> dict:
+        return _json_floats(dict(asdict(self), products=[p.to_dict() for p in self.products]))
+
+
 @dataclass(kw_only=True)
 class QuantReport:
     target: str
     populations: list[PopulationReport] = field(default_factory=list)
     projections: list[ProjectionReport] = field(default_factory=list)
+    learning: list[LearningReport] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     @property
@@ -184,9 +241,12 @@ class QuantReport:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
     def to_dict(self) -> dict:
-        return {"target": self.target, "populations": [p.to_dict() for p in self.populations],
-                "projections": [asdict(p) for p in self.projections],
-                "warnings": [str(d) for d in self.warnings]}
+        out = {"target": self.target, "populations": [p.to_dict() for p in self.populations],
+               "projections": [asdict(p) for p in self.projections],
+               "warnings": [str(d) for d in self.warnings]}
+        if self.learning:
+            out["learning"] = [rule.to_dict() for rule in self.learning]
+        return out
 
     def text(self) -> str:
         lines = [f"quantization for target {self.target}"]
@@ -215,8 +275,36 @@ class QuantReport:
                          "with their relative error; rooms against the state limit (v, u, i, "
                          "I) and the derivative limit (T = dv/dt); adaptive_lif: rooms of i, v, "
                          "theta, r against 2^23")
+        if self.learning:
+            lines += self._learning_text()
         lines += [f"warning: {d.message}" for d in self.warnings]
         return "\n".join(lines)
+
+    def _learning_text(self) -> list[str]:
+        lines = ["", f"{'learning':<20}{'rule':>12} {'q':>10}  {'product':<16}{'float':>11} "
+                     f"{'target':>11} {'realised (m·2^e)':>22} {'error':>7}"]
+        for r in self.learning:
+            for k, p in enumerate(r.products):
+                head = (f"{r.name:<20}{r.rule:>12} {r.weight_units:>10.4g}" if k == 0
+                        else " " * 43)
+                realised = f"{p.realised:.4g} ({p.mantissa}·2^{p.exponent})"
+                lines.append(f"{head}  {p.variable + ' ' + p.term:<16}{p.float_scaling:>11.4g} "
+                             f"{p.target:>11.4g} {realised:>22} {p.relative_error:>7.1%}")
+            low, high = r.learned_range
+            lines.append(f"  {r.name}: {r.sign_mode} weights learn within [{low:.4g}, "
+                         f"{high:.4g}] (8 bits; the float model has no bound)")
+            for name, requested, used, by in r.rounded:
+                lines.append(f"  {r.name}: {by} rounds {name} {requested:g} → {used:g}")
+            if r.reward_scale is not None:
+                lines.append(f"  {r.name}: reward {r.reward_mantissa} mantissas a spike at "
+                             f"{r.reward_scale:g} per model unit (error {r.reward_error:.1%}); "
+                             f"the reward trace holds ±{r.reward_range:.4g} and the tag "
+                             f"±{r.tag_range:.4g} (float units) before they saturate")
+        lines.append("learning: each product's scaling m·2^e per unit of its factors; target = "
+                     "float × q (reward rules, tag products: × q·32/r, for Lava's fixed "
+                     "u0·t·y2 >> 5 and the reward in mantissas); q = weight mantissas per "
+                     "model unit")
+        return lines
 
     def _of(self, model: str) -> list:
         return [p for p in self.populations if p.model == model]

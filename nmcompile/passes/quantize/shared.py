@@ -9,7 +9,8 @@ import numpy as np
 
 from nmcompile.diagnostics import Diagnostic, InputError
 from nmcompile.ir import Network, Population
-from nmcompile.passes.quantize.projections import weight_format, weight_registers
+from nmcompile.passes.quantize.projections import (LEARNED_RANGE, plastic_format,
+                                                   weight_format, weight_registers)
 from nmcompile.passes.quantize.report import STATE_LIMIT, QuantReport
 from nmcompile.targets.schema import Numerics
 
@@ -30,11 +31,18 @@ def realised_tau(keep: float, dt: float) -> float:
 
 
 def incoming_sums(pop: Population, net: Network) -> tuple[np.ndarray, np.ndarray]:
-    """Per neuron, the sum of its positive incoming weights and of |negative| ones."""
+    """Per neuron, the sum of its positive incoming weights and of |negative| ones; a plastic
+    synapse counts at its reach (w_max) in each direction its sign mode allows, where learning
+    may take it."""
     pos, neg = np.zeros(pop.size), np.zeros(pop.size)
     for proj in net.incoming(pop.name):
-        np.add.at(pos, proj.post_idx, np.maximum(proj.weight, 0))
-        np.add.at(neg, proj.post_idx, np.maximum(-proj.weight, 0))
+        mode, reach = plastic_format(proj)
+        up, down = np.maximum(proj.weight, 0), np.maximum(-proj.weight, 0)
+        if mode is not None:
+            up = np.full(up.shape, reach if mode != "inhibitory" else 0.0)
+            down = np.full(down.shape, reach if mode != "excitatory" else 0.0)
+        np.add.at(pos, proj.post_idx, up)
+        np.add.at(neg, proj.post_idx, down)
     return pos, neg
 
 
@@ -43,13 +51,20 @@ def incoming_register_sums(pop: Population, net: Network, scale: float,
     """Per neuron, the largest input a step can bring in register units of the state it
     enters (Lava's a << input_shift), positive and |negative|, from the weights as
     quantized at `scale` (their rounding included). With a negative weight exponent Lava
-    floors each summed input, which can take away up to one more unit per synapse."""
+    floors each summed input, which can take away up to one more unit per synapse. A plastic
+    synapse counts at the ends of the 8-bit range Lava clips its learned weight to."""
     pos, neg = np.zeros(pop.size), np.zeros(pop.size)
     for proj in net.incoming(pop.name):
-        q = weight_registers(proj.weight, scale, num)
+        mode, reach = plastic_format(proj)
+        q = weight_registers(proj.weight, scale, num, mode, reach)
         m = q.mantissas * 2.0 ** q.exponent
-        np.add.at(pos, proj.post_idx, np.maximum(m, 0))
-        np.add.at(neg, proj.post_idx, np.maximum(-m, 0) + (q.exponent < 0))
+        up, down = np.maximum(m, 0), np.maximum(-m, 0)
+        if mode is not None:
+            low, high = LEARNED_RANGE[mode]
+            up, down = np.full(m.shape, high * 2.0 ** q.exponent), np.full(
+                m.shape, -low * 2.0 ** q.exponent)
+        np.add.at(pos, proj.post_idx, up)
+        np.add.at(neg, proj.post_idx, down + (q.exponent < 0))
     return pos * 2 ** num.input_shift, neg * 2 ** num.input_shift
 
 
@@ -92,12 +107,14 @@ def current_range(pop: Population, net: Network) -> tuple[np.ndarray, np.ndarray
 def weight_scale_limits(pop: Population, net: Network, num: Numerics) -> tuple[float, float]:
     """(hard, floor) that the incoming projections put on a population's scale: above `hard`
     some projection's largest weight no longer fits its mantissa at the largest exponent;
-    below `floor` some projection's largest mantissa would drop under 2^7 (at exponent 0)."""
+    below `floor` some projection's largest mantissa would drop under 2^7 (at exponent 0).
+    A plastic projection's largest weight is its reach (w_max), in its rule's sign mode."""
     hard, floor = math.inf, 0.0
     for proj in net.incoming(pop.name):
-        w_max = float(np.abs(proj.weight).max()) if proj.n_synapses else 0.0
+        mode, reach = plastic_format(proj)
+        w_max = max(float(np.abs(proj.weight).max()) if proj.n_synapses else 0.0, reach)
         if w_max > 0:
-            top = weight_format(proj.weight, num.weight_bits)[2]
+            top = weight_format(proj.weight, num.weight_bits, mode)[2]
             hard = min(hard, top * 2 ** (num.weight_exp[1] + num.input_shift) / w_max)
             floor = max(floor, MIN_WEIGHT_MANT * 2 ** num.input_shift / w_max)
     return hard, floor

@@ -243,7 +243,7 @@ def test_a_wrong_compression_method_in_any_image_member_is_an_input_error(tmp_pa
     (lambda t: t.replace("chips: 1", f"chips: {BIG}"),
      r"tiny\.yaml:33: resources\.chips: 1000.* is beyond the range of float64 numbers"),
     (lambda t: t.replace("synaptic_op_pj: 10", "synaptic_op_pj: \x07"),
-     r"tiny\.yaml:45: not valid YAML/JSON: the character U\+0007"),
+     r"tiny\.yaml:51: not valid YAML/JSON: the character U\+0007"),
 ])
 def test_a_damaged_target_file_is_a_located_input_error(tmp_path, change, match):
     path = tmp_path / "tiny.yaml"
