@@ -75,21 +75,29 @@ class Tolerance:
     0.10), while a wrong scale, sign, delay or connection changes counts wholesale.
     van_rossum: the normalised distance 2·ΣD²/(n_a+n_b) (0 = same spikes, ~1 = independent
     trains), judged only when set, since chaotic networks drift towards 1 as runs get longer.
+    weights: the learned weights' difference Σ|w_a − w_b| / Σ max(|w_a|, |w_b|) per plastic
+    projection, in model units, judged only when set: Lava's own float and fixed learning
+    differ by design (7-bit traces, stochastic rounding; docs/design.md §10).
     """
 
     abs: int = 2
     rel: float = 0.25
     van_rossum: float | None = None
     tau_ms: float = 10.0
+    weights: float | None = None
 
     def __str__(self) -> str:
         vr = "" if self.van_rossum is None else f", van Rossum ≤ {self.van_rossum}"
-        return f"Σ|Δcount| ≤ {self.abs} + {self.rel:g}·Σmax(count){vr} (tau {self.tau_ms:g} ms)"
+        w = "" if self.weights is None else f", learned weights ≤ {self.weights:g}"
+        return (f"Σ|Δcount| ≤ {self.abs} + {self.rel:g}·Σmax(count){vr}{w} "
+                f"(tau {self.tau_ms:g} ms)")
 
     @staticmethod
     def parse(text: str) -> "Tolerance":
-        """'abs=2,rel=0.25,van_rossum=0.5,tau_ms=10' (any subset); a bare number sets rel."""
-        fields = {"abs": int, "rel": float, "van_rossum": float, "tau_ms": float}
+        """'abs=2,rel=0.25,van_rossum=0.5,tau_ms=10,weights=0.3' (any subset); a bare number
+        sets rel."""
+        fields = {"abs": int, "rel": float, "van_rossum": float, "tau_ms": float,
+                  "weights": float}
         values = {}
         for item in filter(None, (s.strip() for s in text.split(","))):
             key, sep, raw = item.partition("=")
@@ -133,7 +141,8 @@ def _missing_populations(net: Network, ra: Result, rb: Result, a: str, b: str) -
 
 
 def _earliest(cands: list[Mismatch], order: dict[str, int]) -> Mismatch | None:
-    return min(cands, key=lambda m: (m.step, order[m.population], m.neuron), default=None)
+    return min(cands, key=lambda m: (m.step, order.get(m.population, len(order)), m.neuron),
+               default=None)
 
 
 def compare_bit_exact(net: Network, a: str, ra: Result, b: str, rb: Result,
@@ -163,12 +172,54 @@ def compare_bit_exact(net: Network, a: str, ra: Result, b: str, rb: Result,
         n_value += len(diff)
         if len(diff):
             firsts.append(Mismatch(int(diff[0, 0]), pop, int(diff[0, 1]), var))
-    mismatches = n_spike + n_value
+    n_weight, weight_firsts = _weight_mismatches(net, a, ra, b, rb, steps, problems)
+    firsts += weight_firsts
+    mismatches = n_spike + n_value + n_weight
     verdict = "fail" if mismatches or problems else "pass"
     return PairResult(a=a, b=b, contract="bit-exact", verdict=verdict, spikes_compared=compared,
                       mismatches=mismatches, first=_earliest(firsts, order),
                       note="; ".join(problems),
-                      details={"spike_mismatches": n_spike, "value_mismatches": n_value})
+                      details={"spike_mismatches": n_spike, "value_mismatches": n_value,
+                               **_weight_details(net, n_weight)})
+
+
+def _weight_details(net: Network, n_weight: int) -> dict:
+    """The count of differing learned weights, for networks that learn."""
+    return {"weight_mismatches": n_weight} if net.plastic_projections() else {}
+
+
+def _weight_mismatches(net: Network, a: str, ra: Result, b: str, rb: Result, steps: int,
+                       problems: list[str]) -> tuple[int, list[Mismatch]]:
+    """Learned weights (at the end, and every sample of a weight probe) that differ, as
+    (count, the first of each projection); missing ones go to `problems`. A final weight's
+    mismatch is dated at the last step, a sample's at the step it was taken after."""
+    count, firsts = 0, []
+    probes = {p.projection: p.every for p in net.weight_probes}
+    for proj in net.plastic_projections():
+        runs = {name: r for name, r in ((a, ra), (b, rb)) if proj.name not in r.weights}
+        if runs:
+            problems.append(f"{proj.name}: no learned weights from {', '.join(runs)}")
+            continue
+        wa, wb = np.asarray(ra.weights[proj.name]), np.asarray(rb.weights[proj.name])
+        diff = np.flatnonzero(wa != wb) if wa.shape == wb.shape else np.arange(wa.size)
+        count += diff.size
+        if diff.size:
+            firsts.append(Mismatch(steps - 1, proj.name, int(diff[0]), "weight"))
+        every = probes.get(proj.name)
+        if every is None:
+            continue
+        samples = steps // every
+        sa, sb = (np.asarray(r.weight_traces.get(proj.name, np.zeros((0, 0))))[:samples]
+                  for r in (ra, rb))
+        if sa.shape != sb.shape:
+            problems.append(f"{proj.name}: weight samples {sa.shape} in {a}, {sb.shape} in {b}")
+            continue
+        at = np.argwhere(sa != sb)
+        count += len(at)
+        if len(at):
+            firsts.append(Mismatch(int((at[0, 0] + 1) * every - 1), proj.name, int(at[0, 1]),
+                                   "weight"))
+    return count, firsts
 
 
 class _Downstream:
@@ -233,7 +284,12 @@ def compare_float_exact(net: Network, a: str, ra: Result, b: str, rb: Result,
             violations.append(Mismatch(step, pop, neuron))
             continue
         reach.spread(pop, neuron, step)
+    n_weight, weight_firsts = _weight_mismatches(net, a, ra, b, rb, steps, problems)
+    if n_weight and not events:
+        violations += weight_firsts
     verdict = "fail" if problems or violations else "tie" if ties else "pass"
+    if n_weight and events:
+        problems.append(f"{n_weight} learned weight(s) differ after the spikes diverged at a tie")
     if violations:
         problems.append(f"{len(violations)} mismatch(es) neither a tie nor downstream of one, "
                         f"first at {violations[0]}")
@@ -241,11 +297,13 @@ def compare_float_exact(net: Network, a: str, ra: Result, b: str, rb: Result,
         problems.append(f"{len(ties)} tie(s), first at {ties[0]}; {downstream} later "
                         "mismatch(es) downstream of a tie (in its neuron, or reached through "
                         "synapses after their delay)")
-    first = Mismatch(events[0][0], events[0][3], events[0][2]) if events else None
+    first = Mismatch(events[0][0], events[0][3], events[0][2]) if events else (
+        _earliest(weight_firsts, order) if weight_firsts else None)
     return PairResult(a=a, b=b, contract="float-exact", verdict=verdict,
-                      spikes_compared=compared, mismatches=len(events), first=first,
+                      spikes_compared=compared, mismatches=len(events) + n_weight, first=first,
                       ties=len(ties), note="; ".join(problems),
                       details={"downstream_of_tie": downstream, "violations": len(violations),
+                               **_weight_details(net, n_weight),
                                "first_violation": str(violations[0]) if violations else None,
                                "max_abs_v_diff": _max_trace_diff(ra, rb, "v", steps)})
 
@@ -321,7 +379,29 @@ def compare_quantized(net: Network, a: str, ra: Result, b: str, rb: Result, step
                             f"(> {tol.abs} + {tol.rel:g}·{count_max})")
         if tol.van_rossum is not None and vr > tol.van_rossum:
             problems.append(f"{pop}: van Rossum distance {vr:.3f} > {tol.van_rossum}")
+    learned = _learned_weight_distance(net, ra, rb)
+    for proj, distance in learned.items():
+        if tol.weights is not None and distance["distance"] > tol.weights:
+            problems.append(f"{proj}: learned weights differ by {distance['distance']:.3f} "
+                            f"> {tol.weights:g}")
     return PairResult(a=a, b=b, contract="quantization", verdict="fail" if problems else "pass",
                       spikes_compared=compared, mismatches=mismatches,
                       first=_earliest(firsts, order), note="; ".join(problems),
-                      details={"populations": per_pop, "tolerance": asdict(tol)})
+                      details={"populations": per_pop, "tolerance": asdict(tol),
+                               "learned_weights": learned})
+
+
+def _learned_weight_distance(net: Network, ra: Result, rb: Result) -> dict[str, dict]:
+    """Per plastic projection that both runs learned: Σ|w_a − w_b| / Σ max(|w_a|, |w_b|) in
+    model units (a fixed-point run's mantissas divided by its meta["weight_scale"]), and the
+    mean weight of each run."""
+    out = {}
+    for proj in net.plastic_projections():
+        if proj.name not in ra.weights or proj.name not in rb.weights:
+            continue
+        wa, wb = (np.asarray(r.weights[proj.name], float)
+                  / r.meta.get("weight_scale", {}).get(proj.name, 1.0) for r in (ra, rb))
+        top = float(np.maximum(np.abs(wa), np.abs(wb)).sum())
+        out[proj.name] = {"distance": round(float(np.abs(wa - wb).sum()) / top, 6) if top else 0.0,
+                          "mean": [round(float(wa.mean()), 9), round(float(wb.mean()), 9)]}
+    return out

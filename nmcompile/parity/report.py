@@ -38,6 +38,9 @@ def _quantization_notes(p: PairResult, tolerance) -> list[str]:
         out.append(f"    {name} ({d['model']}): {d['spikes'][0]} vs {d['spikes'][1]} spikes, Σ|Δcount| "
                    f"{d['count_diff']} ({d['count_diff_fraction']:.0%}), max per neuron "
                    f"{d['max_neuron_count_diff']}, van Rossum {d['van_rossum']:.2f}")
+    for name, d in p.details.get("learned_weights", {}).items():
+        out.append(f"    {name} (learned weights): distance {d['distance']:.3f}, mean "
+                   f"{d['mean'][0]:.4g} vs {d['mean'][1]:.4g} (model units)")
     return out
 
 

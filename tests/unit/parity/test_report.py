@@ -71,4 +71,4 @@ def test_json_report_is_machine_readable(tmp_path):
                                         "what": "spike"}
     assert [b["status"] for b in doc["backends"]] == ["ran", "ran", "ran", "skipped"]
     assert doc["tolerance"] == {"abs": 2, "rel": 0.25, "van_rossum": None,
-                                 "tau_ms": 10.0}
+                                 "tau_ms": 10.0, "weights": None}
