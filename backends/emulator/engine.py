@@ -85,9 +85,10 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False,
     comm = ranks.world()
     net = qnet.network
     plastic = PlasticProjections(net, steps, qnet)
-    if plastic and comm is not None and comm.size > 1:
-        raise InputError("plastic projections run on one process: drop --ranks or mpiexec "
-                         "(--threads works)")
+    if plastic and comm is not None:
+        raise InputError(f"emulator runs plastic projections "
+                         f"({', '.join(plastic.connections)}) on one process: drop --ranks "
+                         f"(threads work)")
     qnet = replace(qnet, projections=tuple(p for p in qnet.projections if p.learning is None))
     names = list(qnet.populations)  # neuron populations first (ring columns), then sources
     names += [name for name, pop in net.populations.items() if pop.is_source]

@@ -61,7 +61,8 @@ def test_reward_modulated_stdp_learns_the_weights_and_spikes_brian2_does(brian2,
 
 
 def test_several_processes_are_refused(tmp_path):
-    """Under mpiexec -n 2: a one-line input error naming the projections, on every rank."""
+    """Under mpiexec -n 2: a one-line input error naming the projections, on every rank, for
+    both emulators."""
     pytest.importorskip("mpi4py")
     from test_emulator_ranks import MPIEXEC
 
@@ -70,15 +71,17 @@ def test_several_processes_are_refused(tmp_path):
         import sys
         sys.path.insert(0, {str(__file__.rsplit('/', 1)[0])!r})
         from test_brian2_learning import stdp_network
-        from nmcompile.backends.emulator_float import EmulatorFloatBackend
+        from nmcompile import driver
         from nmcompile.diagnostics import InputError
-        try:
-            EmulatorFloatBackend().run(stdp_network(steps=10), 10, options={{}})
-        except InputError as error:
-            print(error)
+        for backend in ("emulator-float", "emulator"):
+            try:
+                driver.run(stdp_network(steps=10), backend)
+            except InputError as error:
+                print(error)
     """))
     done = subprocess.run([MPIEXEC, "-n", "2", sys.executable, str(script)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count("emulator-float runs plastic projections (noise_out, hidden_out) "
-                             "on one process: drop --ranks") == 2, done.stdout
+    for backend in ("emulator-float", "emulator"):
+        assert done.stdout.count(f"{backend} runs plastic projections (noise_out, hidden_out) "
+                                 "on one process: drop --ranks") == 2, done.stdout
