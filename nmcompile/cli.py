@@ -169,9 +169,26 @@ def _cmd_run(args) -> int:
           f"{neurons} spikes" + (f" ({from_sources} more from sources)" if from_sources else "")
           + (f" -> {args.output}" if args.output else "")
           + (f"; model with learned weights -> {args.save_model}" if args.save_model else ""))
+    for line in _learned_lines(net, result):
+        print(line)
     for warning in result.meta.get("warnings", []) + learned_warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+def _learned_lines(net, result) -> list[str]:
+    """One line per plastic projection: its mean weight before and after, in model units."""
+    lines = []
+    for proj in net.plastic_projections():
+        learned = result.weights.get(proj.name)
+        if learned is None:
+            continue
+        units = float(result.meta.get("weight_scale", {}).get(proj.name, 1.0))
+        after = learned / units
+        lines.append(f"  {proj.name} learned: mean weight {proj.weight.mean():.4g} -> "
+                     f"{after.mean():.4g}, range [{after.min():.4g}, {after.max():.4g}] "
+                     f"(model units)")
+    return lines
 
 
 def _cmd_parity(args) -> int:
