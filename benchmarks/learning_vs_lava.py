@@ -6,8 +6,9 @@ Asserts bit-exact spikes and learned weights (every synapse, and a weight sample
 steps), then prints lava-fixed's time over the emulator's for whole runs (`driver.run`,
 start-up included) and for loops (the emulator's own timer, median of 3, against Lava's time
 per step by difference of two run lengths, which cancels its start-up). The emulator runs a
-plastic network one step at a time, Lava's learning engine in numpy between kernel calls
-(backends/plasticity), so its step costs far more than a static network's.
+plastic network one step at a time, Lava's learning engine (backends/plasticity, its fixed
+point compiled with numba) between kernel calls, so its step costs more than a static
+network's.
 Usage: python benchmarks/learning_vs_lava.py [--steps N] [--pre N] [--post N]
 """
 from __future__ import annotations

@@ -146,6 +146,9 @@ def _cmd_run(args) -> int:
         net = model.network
     else:
         model = net = _load(args, *_run_outputs(args))
+    if args.save_model and not net.plastic_projections():
+        raise InputError(f"--save-model: {args.model} has no plastic projection, so nothing "
+                         f"learns: give a model with a `learning:` rule")
     options = {"progress": _progress(args)}
     if args.code_target:
         options["code_target"] = args.code_target

@@ -126,7 +126,7 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False,
                                record, n_spikes, w0, w1, comm is not None or bool(plastic))
         if ran_to > t and plastic:
             _learn(plastic, t, record.spike_n[before:n_spikes], src_pre[src_ptr[t]:src_ptr[t + 1]],
-                   net, offset, neurons.ring)
+                   net, offset, n_pre, neurons.ring)
         if ran_to == t:  # the spike buffer could fill up in the next block: double it
             record = record._replace(spike_t=np.concatenate((record.spike_t, record.spike_t)),
                                      spike_n=np.concatenate((record.spike_n, record.spike_n)))
@@ -164,21 +164,19 @@ def emulate(qnet: QuantizedNetwork, steps: int, *, strict: bool = False,
 
 
 def _learn(plastic: PlasticProjections, t: int, fired: np.ndarray, sourced: np.ndarray,
-           net, offset: dict[str, int], ring: np.ndarray) -> None:
-    """After step t: the plastic projections take its spikes (neuron columns, source indices)
-    and their input for step t + 1 joins the ring like a delay-1 synapse's (modulo 2^32)."""
-    spikes = {}
-    for name in plastic.populations:
-        lo, size = offset[name], net.populations[name].size
-        mine = np.zeros(size, np.bool_)
-        events = sourced if net.populations[name].is_source else fired
-        mine[events[(events >= lo) & (events < lo + size)] - lo] = True
-        spikes[name] = mine
+           net, offset: dict[str, int], n_pre: int, ring: np.ndarray) -> None:
+    """After step t: the plastic projections take its spikes (neuron columns, source
+    indices: one mask over both, each population a view of it) and their input for step
+    t + 1 joins the ring like a delay-1 synapse's (modulo 2^32)."""
+    mask = np.zeros(n_pre, np.bool_)
+    mask[fired] = True
+    mask[sourced] = True
+    spikes = {name: mask[offset[name]:offset[name] + net.populations[name].size]
+              for name in plastic.populations}
     row = (t + 1) % ring.shape[0]
     for post, value in plastic.step(t, spikes).items():
-        lo = offset[post]
-        cols = slice(lo, lo + value.size)
-        ring[row, cols] = (ring[row, cols].astype(np.int64) + value).astype(np.int32)
+        columns = ring[row, offset[post]:offset[post] + value.size]
+        columns[:] = (columns + value).astype(np.int32)
 
 
 def min_delay(qnet: QuantizedNetwork) -> int:

@@ -31,7 +31,8 @@ class PlasticProjections:
         self.connections: dict[str, LearningConnection] = {}
         self.order: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.rewarded: dict[str, RewardTraces] = {}
-        for proj in net.plastic_projections():
+        self.plastic = net.plastic_projections()  # step runs them in this order, every step
+        for proj in self.plastic:
             pre, post = net.populations[proj.pre], net.populations[proj.post]
             dense = np.zeros((post.size, pre.size), np.int64 if self.fixed else float)
             if self.fixed:
@@ -49,13 +50,13 @@ class PlasticProjections:
             if rule.three_factor and proj.post not in self.rewarded:
                 self.rewarded[proj.post] = RewardTraces(
                     rule, post.size, net.populations[rule.reward].size, fixed=self.fixed)
-        self.reward_of = {p.post: p.learning.reward for p in net.plastic_projections()
+        self.reward_of = {p.post: p.learning.reward for p in self.plastic
                           if p.learning.three_factor}
         self.probes = {p.projection: p.every for p in net.weight_probes}
         self.samples: dict[str, list[np.ndarray]] = {name: [] for name in self.probes}
-        self.posts = list(dict.fromkeys(p.post for p in net.plastic_projections()))
+        self.posts = list(dict.fromkeys(p.post for p in self.plastic))
         self.populations = set(self.posts) | set(self.reward_of.values()) | {
-            p.pre for p in net.plastic_projections()}
+            p.pre for p in self.plastic}
 
     def __bool__(self) -> bool:
         return bool(self.connections)
@@ -66,7 +67,7 @@ class PlasticProjections:
         received = {post: traces.step(spikes[post], spikes[self.reward_of[post]])
                     for post, traces in self.rewarded.items()}
         inputs: dict[str, np.ndarray] = {}
-        for proj in self.net.plastic_projections():
+        for proj in self.plastic:
             conn = self.connections[proj.name]
             a_out = conn.spike_phase(lava_t, spikes[proj.pre], spikes[proj.post],
                                      received.get(proj.post))

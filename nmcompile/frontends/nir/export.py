@@ -90,6 +90,10 @@ def check_exportable(net: Network) -> None:
         if "," in proj.name:
             raise refusal(net, f"{what}: a name with a comma cannot be listed in the graph's "
                                f"metadata", "NM720")
+        if proj.plastic:
+            raise refusal(net, f"{what} learns ({proj.learning.kind}): NIR has no learning "
+                               f"rules; export a model saved with its learned weights and "
+                               f"without `learning:`", "NM726")
         if np.any(proj.weight == 0):
             raise refusal(net, f"{what} has synapses of weight 0: NIR's dense weight matrices "
                                f"cannot tell them from absent ones", "NM724")

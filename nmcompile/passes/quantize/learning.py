@@ -77,6 +77,8 @@ def quantize_learning(proj: Projection, fixed: FixedProjection, scale: float, ne
                          rounded=_rounded(proj), products=products, **reward)
     report.learning.append(rep)
     _warn(proj, rep, report)
+    if rule.three_factor:
+        _warn_reward(proj, rule, targets, gain, rep, report)
     return fixed_rule
 
 
@@ -114,6 +116,27 @@ def _rounded(proj: Projection) -> list[tuple[str, float, float, str]]:
         out.append(("post_impulse", float(rule.post_impulse), float(int(rule.post_impulse)),
                     "fixed point"))
     return out
+
+
+def _warn_reward(proj: Projection, rule: LavaRule, targets: list[float], gain: float,
+                 rep: LearningReport, report: QuantReport) -> None:
+    """What Lava's fixed-point engine does to a reward rule that its float model does not:
+    it clips the y traces to [0, 127] at a post neuron's spike step (spec of §10.1), so a
+    negative reward trace is zeroed for every epoch in which the post neuron spikes; and a
+    9-bit tag a single pairing fills saturates."""
+    if rule.reward_weight < 0:
+        report.diagnostics.append(Diagnostic(
+            "warning", "NM619", f"projection {proj.name}: a negative reward_weight is lost in "
+            f"fixed point whenever the post neuron spikes in the learning epoch (Lava's "
+            f"fixed-point engine clips the reward trace to 0 … 127 at a post spike; float keeps "
+            f"it): the weights do not fall there", proj.location))
+    pairing = max(abs(targets[0]) * rule.y1_impulse, abs(targets[1]) * rule.x1_impulse) / gain
+    if pairing > rep.tag_range:
+        report.diagnostics.append(Diagnostic(
+            "warning", "NM623", f"projection {proj.name}: one pre/post pairing adds "
+            f"{pairing:.3g} to the eligibility tag, which holds ±{rep.tag_range:.3g} in fixed "
+            f"point (9 bits): tags saturate at the first pairing; lower learning_rate, the "
+            f"impulses or w_max", proj.location))
 
 
 def _warn(proj: Projection, rep: LearningReport, report: QuantReport) -> None:

@@ -4,6 +4,7 @@ located line, and `nmc run --save-model` writes the learned weights into a model
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -521,6 +522,15 @@ def test_save_model_may_not_replace_the_model(model, capsys):
                  "--save-model", str(model.with_suffix(".json"))]) == 2
     assert "--save-model writes a model file: name the file *.yaml or *.yml" in \
         capsys.readouterr().err
+
+
+def test_save_model_of_a_model_that_does_not_learn_is_refused(tmp_path, capsys):
+    static = Path(__file__).resolve().parents[3] / "examples" / "wta.yaml"
+    out = tmp_path / "learned.yaml"
+    assert main(["run", str(static), "--backend", "emulator-float", "-q",
+                 "--save-model", str(out)]) == 2
+    assert "has no plastic projection, so nothing learns" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
 
 
 def test_run_save_model_writes_the_learned_weights(model, tmp_path, capsys):

@@ -207,6 +207,18 @@ def test_vanishing_and_distorted_products_are_warned():
                 if d.code in ("NM617", "NM618")]
 
 
+def test_what_lavas_fixed_point_does_to_a_reward_rule_is_warned():
+    codes = {d.code for d in quantize(plastic_network(reward_stdp()), "loihi2").report.warnings}
+    assert not codes & {"NM619", "NM623"}
+    # a negative reward is zeroed at a post spike in fixed point (Lava clips y to 0 … 127)
+    punished = quantize(plastic_network(reward_stdp(reward_weight=-0.5)), "loihi2")
+    assert "NM619" in {d.code for d in punished.report.warnings}
+    # lr 0.5 with impulses 16: a pairing adds 8 to a tag that holds ±7.25 (9 bits at its scale)
+    strong = quantize(plastic_network(reward_stdp(learning_rate=0.5)), "loihi2")
+    message = next(d.message for d in strong.report.warnings if d.code == "NM623")
+    assert "adds 8 to the eligibility tag" in message, message
+
+
 def test_report_text_and_json_show_the_learning_rule():
     q = quantize(plastic_network(reward_stdp(learning_rate=0.01, post_impulse=16.5)),
                  "loihi2")

@@ -265,6 +265,15 @@ def test_examples_nir_cannot_express_are_refused_by_name(name, tmp_path):
     assert line.endswith(("NIR has no node for it", "NIR cannot carry injected currents"))
 
 
+@pytest.mark.parametrize("name", ["competitive", "reward"])
+def test_plastic_projections_are_refused_by_name(name, tmp_path):
+    net = load_model(str(EXAMPLES / "learning" / f"{name}.yaml"))
+    line = one_line_refusal(net, tmp_path / "x.nir")
+    plastic = net.plastic_projections()[0]
+    assert f"projection {plastic.name!r} learns ({plastic.learning.kind}): NIR has no " \
+           f"learning rules" in line, line
+
+
 @pytest.mark.parametrize("path", IZHIKEVICH)
 def test_izhikevich_models_are_refused_by_name(path, tmp_path):
     net = load_model(path)
