@@ -239,3 +239,65 @@ def test_any_set_of_flipped_spikes_is_counted_and_the_earliest_found(seed, flips
         assert (pr.verdict, pr.mismatches) == ("fail", len(flips))
         t, pop, n = min(flips, key=lambda f: (f[0], f[1], f[2]))  # "a" precedes "b" in the net
         assert pr.first == Mismatch(t, pop, n)
+
+
+# --- learned weights ---------------------------------------------------------------------------
+
+def _plastic_net(every: int = 5) -> Network:
+    from nmcompile.ir import STDP, WeightProbe
+    net = _net()
+    pre, post = (a.ravel().astype(np.int32) for a in np.meshgrid(np.arange(2), np.arange(3),
+                                                                  indexing="ij"))
+    proj = Projection(name="p", pre="src", post="a", pre_idx=pre, post_idx=post,
+                      weight=np.full(6, 0.5), delay=np.ones(6, np.int32),
+                      learning=STDP(learning_rate=2 ** -4, a_plus=1.0, a_minus=-1.0,
+                                    tau_plus=5.0, tau_minus=5.0))
+    return Network(name="toy", populations=net.populations, projections=(proj,), steps=STEPS,
+                   weight_probes=(WeightProbe(projection="p", every=every),))
+
+
+def _learned(weights, samples) -> Result:
+    result = _result(BASE)
+    result.weights["p"] = np.asarray(weights)
+    result.weight_traces["p"] = np.asarray(samples)
+    return result
+
+
+def test_bit_exact_dates_a_learned_weight_or_sample_that_differs():
+    net, w = _plastic_net(), np.arange(6)
+    samples = np.tile(w, (STEPS // 5, 1))
+    assert compare_bit_exact(net, "x", _learned(w, samples), "y", _learned(w, samples),
+                             STEPS).verdict == "pass"
+    other = samples.copy()
+    other[2, 4] += 1            # sample 2 is taken after step 3·5 − 1 = 14
+    pr = compare_bit_exact(net, "x", _learned(w, samples), "y", _learned(w, other), STEPS)
+    assert (pr.verdict, pr.first, pr.details["weight_mismatches"]) == (
+        "fail", Mismatch(14, "p", 4, "weight"), 1)
+    last = w.copy()
+    last[5] += 1                # a final weight is dated at the last step
+    pr = compare_bit_exact(net, "x", _learned(w, samples), "y", _learned(last, samples), STEPS)
+    assert pr.first == Mismatch(STEPS - 1, "p", 5, "weight")
+    pr = compare_bit_exact(net, "x", _learned(w, samples), "y", _result(BASE), STEPS)
+    assert pr.verdict == "fail" and "p: no learned weights from y" in pr.note
+
+
+def test_float_exact_wants_identical_weights_when_the_spikes_agree():
+    net, w = _plastic_net(), np.linspace(0.0, 1.0, 6)
+    samples = np.tile(w, (STEPS // 5, 1))
+    off = w.copy()
+    off[0] = np.nextafter(off[0], 1.0)      # one ulp
+    pr = compare_float_exact(net, "x", _learned(w, samples), "y", _learned(off, samples), STEPS)
+    assert (pr.verdict, pr.first) == ("fail", Mismatch(STEPS - 1, "p", 0, "weight"))
+
+
+def test_quantization_reports_the_learned_weights_and_judges_them_when_asked():
+    net = _plastic_net()
+    fixed = _learned(np.full(6, 128, np.int32), np.zeros((4, 6), np.int32))
+    fixed.meta["weight_scale"] = {"p": 256.0}           # 128 mantissas = 0.5
+    floating = _learned(np.full(6, 0.75), np.zeros((4, 6)))
+    pr = compare_quantized(net, "f", floating, "q", fixed, STEPS, Tolerance())
+    assert pr.details["learned_weights"]["p"] == {"distance": pytest.approx(1 / 3),
+                                                   "mean": [0.75, 0.5]}
+    assert pr.verdict == "pass"
+    pr = compare_quantized(net, "f", floating, "q", fixed, STEPS, Tolerance(weights=0.3))
+    assert pr.verdict == "fail" and "p: learned weights differ by 0.333 > 0.3" in pr.note

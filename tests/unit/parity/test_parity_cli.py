@@ -89,3 +89,30 @@ def test_a_backend_that_is_not_installed_is_reported_as_skipped(models, capsys, 
     doc = json.loads(json_path.read_text())
     assert [(b["name"], b["status"]) for b in doc["backends"]] == [("brian2", "ran"),
                                                                    ("emulator", "skipped")]
+
+
+def test_a_learning_model_compares_its_learned_weights(tmp_path, capsys):
+    """The competitive STDP example, 200 steps: brian2 and emulator-float learn the same
+    weights (float-exact), the emulator's are compared as a quantization and judged when
+    asked (weights=0: any difference fails, naming the projection)."""
+    from pathlib import Path
+    model = Path(__file__).resolve().parents[3] / "examples" / "learning" / "competitive.yaml"
+    junit, report = tmp_path / "out.xml", tmp_path / "out.json"
+    code = main(["parity", str(model), "--backends", "brian2,emulator-float,emulator",
+                 "--steps", "200", "-q", "--junit", str(junit), "--json", str(report)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "brian2 vs emulator-float  float-exact   PASS" in out
+    assert "(learned weights): distance" in out
+    doc = json.loads(report.read_text())
+    exact = next(p for p in doc["pairs"] if p["contract"] == "float-exact")
+    assert exact["details"]["weight_mismatches"] == 0
+    learned = next(p for p in doc["pairs"] if p["contract"] == "quantization")
+    assert set(learned["details"]["learned_weights"]) == {"input_output"}
+    code = main(["parity", str(model), "--backends", "brian2,emulator", "--steps", "200",
+                 "-q", "--tolerance", "abs=1000,rel=1,weights=0", "--junit", str(junit)])
+    assert code == 1
+    assert "input_output: learned weights differ by" in capsys.readouterr().out
+    failure = ET.parse(junit).getroot().find("./testsuite/testcase/failure")
+    assert failure is not None and "learned weights differ" in failure.get("message", "") + (
+        failure.text or "")
