@@ -43,14 +43,12 @@ class LearningConnection:
         n_post, n_pre = weights.shape
         self.shape, self.epoch = weights.shape, rule.t_epoch
         self.three_factor = rule.three_factor
-        if self.three_factor:
-            x_imp, x_tau = [rule.x1_impulse, 0.0], [rule.x1_tau, 0.0]
+        if self.three_factor:   # the y traces are the post process's: received, not made
             y_imp, y_tau = [0.0, 0.0, 0.0], [THREE_FACTOR_TAU] * 3
         else:
-            x_imp, x_tau = [rule.x1_impulse, 0.0], [rule.x1_tau, 0.0]
             y_imp, y_tau = [rule.y1_impulse, 0.0, 0.0], [rule.y1_tau, 0.0, 0.0]
-        self.x_imp, self.y_imp = np.array(x_imp), np.array(y_imp)
-        self.x_tau, self.y_tau = np.array(x_tau), np.array(y_tau)
+        self.x_imp, self.y_imp = np.array([rule.x1_impulse, 0.0]), np.array(y_imp)
+        self.x_tau, self.y_tau = np.array([rule.x1_tau, 0.0]), np.array(y_tau)
         kind = np.int64 if fixed else float
         self.x = np.zeros((2, n_pre), kind)
         self.y = np.zeros((3, n_post), kind)
