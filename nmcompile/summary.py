@@ -1,6 +1,8 @@
 """Human summaries of a Network for `nmc validate` and `nmc info`."""
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 
 from nmcompile.ir import Current, Network, instance_totals
@@ -39,8 +41,13 @@ def info_table(net: Network) -> str:
             wr = f"weights {w.min():.4g}..{w.max():.4g}" if w.size else "no synapses"
             lines.append(f"  {p.name:<{width}}  {p.pre} -> {p.post}  {p.n_synapses:>10,} synapses  "
                          f"{wr}  delays {format_range(p.delay_range())}")
+            if p.plastic:
+                lines.append(f"  {'':<{width}}  learns: {learning_detail(p.learning)}")
     if net.probes:
         lines.append("probes: " + ", ".join(f"{p.population}.{p.var}" for p in net.probes))
+    if net.weight_probes:
+        lines.append("weight probes: " + ", ".join(f"{p.projection} every {p.every} steps"
+                                                   for p in net.weight_probes))
     if net.metadata.get("format") == "nir":
         lines += nir_choices(net.metadata)
     if net.modules is not None:
@@ -88,6 +95,13 @@ def nir_choices(meta: dict) -> list[str]:
     for out, pops in meta["outputs"].items():
         lines.append(f"  Output {out!r}: records {', '.join(pops)}")
     return lines
+
+
+def learning_detail(rule) -> str:
+    """A learning rule's kind and its parameters that are set (ir/learning.py)."""
+    values = {f.name: getattr(rule, f.name) for f in fields(rule)}
+    return f"{rule.kind} " + " ".join(f"{k} {_value(v)}" for k, v in values.items()
+                                      if v is not None)
 
 
 def model_detail(m) -> str:

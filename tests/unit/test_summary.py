@@ -62,3 +62,15 @@ def test_currents_are_listed_with_kind_extent_values_and_neurons(tmp_path):
         "  rs       file   5 steps x 9 neurons, values 0..11  to 9 neurons",
         "  readout  file   7 steps, values 0.5  to every neuron",
     ]
+
+
+def test_info_names_a_projections_learning_rule_and_the_weight_probes():
+    from pathlib import Path
+
+    from nmcompile.frontends.modelfile import load_model
+    from nmcompile.summary import info_table
+    model = Path(__file__).resolve().parents[2] / "examples" / "learning" / "reward.yaml"
+    table = info_table(load_model(str(model)))
+    assert "learns: reward_stdp learning_rate 0.0078125 a_plus 1 a_minus -1" in table
+    assert "reward 'dopamine'" in table
+    assert "weight probes: cue_a_output every 10 steps, cue_b_output every 10 steps" in table
